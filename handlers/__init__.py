@@ -1,0 +1,26 @@
+"""aiogram routers, one module per audience and feature. Order matters: first match wins."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    from handlers import common, profile
+    from handlers.resident import registration as resident_registration
+    from handlers.resident import wishes as resident_wishes
+    from handlers.staff import volunteers as staff_volunteers
+    from handlers.staff import wishes as staff_wishes
+    from handlers.volunteer import registration as volunteer_registration
+
+    return [
+        common.errors_router(),
+        common.router(),
+        profile.router(),
+        resident_registration.router(),
+        volunteer_registration.router(),
+        staff_volunteers.router(),
+        staff_wishes.router(),
+        resident_wishes.router(),  # free text becomes a wish: after every form
+        common.fallback_router(),
+    ]

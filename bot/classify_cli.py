@@ -1,0 +1,63 @@
+"""`wishbot classify`: one wish per line in, one JSON object per line out (for tuning keywords)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from bot.config import Settings
+from matching.classify import CategorySpec, Classifier, bench_classify
+from matching.timewindow import extract_time
+
+
+def build_classifier(settings: Settings) -> Classifier:
+    specs = [
+        CategorySpec(id=c.id, keywords=tuple(c.keywords_zh + c.keywords_en))
+        for c in settings.categories.resolved
+    ]
+    return Classifier(specs, fallback="other")
+
+
+def classify_line(
+    classifier: Classifier, settings: Settings, text: str, now: datetime
+) -> dict[str, Any]:
+    result = classifier.classify(text)
+    when = extract_time(text, now.astimezone(settings.tz))
+    window = None
+    if when.start is not None:
+        window = {
+            "start": when.start.isoformat(),
+            "end": when.end.isoformat() if when.end else None,
+        }
+    return {
+        "text": text,
+        "category": result.category,
+        "confidence": round(result.confidence, 4),
+        "alternatives": [a for a in result.alternatives if a != result.category],
+        "time_window": window,
+        "urgent": when.urgent,
+    }
+
+
+def classify_stream(settings: Settings, source: TextIO, sink: TextIO) -> None:
+    classifier = build_classifier(settings)
+    now = datetime.now(UTC)
+    for line in source:
+        text = line.rstrip("\r\n")  # every line answers, blank or not: outputs stay aligned
+        sink.write(
+            json.dumps(classify_line(classifier, settings, text, now), ensure_ascii=False) + "\n"
+        )
+        sink.flush()
+
+
+def bench_classifier(settings: Settings) -> dict[str, Any]:
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "tests" / "data" / "wishes_dev.tsv"
+    texts = [
+        line.split("\t", 1)[1].strip()
+        for line in data.read_text(encoding="utf-8").splitlines()
+        if "\t" in line
+    ]
+    return dict(bench_classify(build_classifier(settings), texts))

@@ -1,0 +1,355 @@
+"""Configuration: one TOML file plus environment overrides.
+
+Priority (highest first): environment (``WISHBOT__SECTION__KEY``), the TOML file, built-in
+defaults. A bad value stops the start with :class:`ConfigError`, one line naming the key.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tomllib
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULTS_DIR = Path(__file__).parent / "defaults"
+DEFAULT_CONFIG_PATH = Path("config.toml")
+LANGUAGES = ("zh-CN", "en")
+DIFFICULTIES = ("easy", "normal", "hard")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person running the bot."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramConfig(_Section):
+    token: SecretStr | None = None
+    api_base: str = "https://api.telegram.org"
+    mode: Literal["polling"] = "polling"
+    request_timeout: float = Field(default=30.0, gt=0)
+    polling_timeout: int = Field(default=25, ge=0, le=50)
+
+    @field_validator("api_base")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            bot_id, _, secret = value.get_secret_value().partition(":")
+            if not bot_id.isdigit() or not secret:
+                raise ValueError("looks wrong: BotFather's tokens look like 123456:ABC-def...")
+        return value
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///wishbot.db"
+    echo: bool = False
+    busy_timeout_ms: int = Field(default=30_000, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+
+class GridConfig(_Section):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=64)
+    community: str = ""
+    neighbours: list[str] = Field(default_factory=list)
+
+
+class DepartmentConfig(_Section):
+    id: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=64)
+
+
+class CommunityConfig(_Section):
+    name: str = "幸福社区"
+    timezone: str = "Asia/Shanghai"
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    grids: list[GridConfig] = Field(default_factory=list)
+    grids_csv: Path | None = None
+    departments: list[DepartmentConfig] = Field(
+        default_factory=lambda: [
+            DepartmentConfig(id="housing", name="住建局"),
+            DepartmentConfig(id="urban", name="城管局"),
+            DepartmentConfig(id="health", name="卫健委"),
+            DepartmentConfig(id="civil", name="民政局"),
+            DepartmentConfig(id="police", name="派出所"),
+        ]
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _load_grids(self) -> CommunityConfig:
+        if self.grids_csv is not None:
+            self.grids = self.grids + _grids_from_csv(self.grids_csv)
+        if not self.grids:
+            self.grids = [
+                GridConfig(code="G01", name="第一网格（1-6栋）"),
+                GridConfig(code="G02", name="第二网格（7-12栋）"),
+                GridConfig(code="G03", name="第三网格（13-18栋）"),
+            ]
+        codes = [g.code for g in self.grids]
+        if len(codes) != len(set(codes)):
+            raise ValueError("grid codes must be unique")
+        for grid in self.grids:
+            if not grid.community:
+                grid.community = self.name
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _grids_from_csv(path: Path) -> list[GridConfig]:
+    """Read ``code,name[,community]`` rows; a header row starting with ``code`` is skipped."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r and r[0].strip() and r[0].strip() != "code"]
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
+    grids = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) < 2:
+            raise ValueError(f"{path} row {number}: expected code,name[,community]")
+        grids.append(
+            GridConfig(
+                code=row[0].strip(),
+                name=row[1].strip(),
+                community=row[2].strip() if len(row) > 2 else "",
+            )
+        )
+    return grids
+
+
+class StaffConfig(_Section):
+    admins: list[int] = Field(default_factory=list)
+    invite_ttl_hours: int = Field(default=72, gt=0)
+
+
+class CategoryConfig(_Section):
+    """One category; every field but ``id`` has a default from bot/defaults/categories.toml."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,23}$")
+    name_zh: str
+    name_en: str
+    keywords_zh: list[str] = Field(default_factory=list)
+    keywords_en: list[str] = Field(default_factory=list)
+    difficulty: Literal["easy", "normal", "hard"] = "normal"
+    review: Literal["auto", "staff"] = "staff"
+    verify: bool = True
+    points: dict[Literal["easy", "normal", "hard"], int] = Field(
+        default_factory=lambda: {"easy": 5, "normal": 10, "hard": 20}
+    )
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh-CN" else self.name_en
+
+
+class CategoriesConfig(_Section):
+    confidence_threshold: float = Field(default=0.45, ge=0, le=1)
+    # Per-id partial overrides of the defaults, or whole new categories.
+    items: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @cached_property
+    def resolved(self) -> list[CategoryConfig]:
+        return _merge_categories(self.items)
+
+    @model_validator(mode="after")
+    def _check(self) -> CategoriesConfig:
+        _ = self.resolved  # raises on a bad override
+        return self
+
+    def get(self, category_id: str) -> CategoryConfig | None:
+        return next((c for c in self.resolved if c.id == category_id), None)
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.resolved]
+
+
+def _merge_categories(items: dict[str, dict[str, Any]]) -> list[CategoryConfig]:
+    with (DEFAULTS_DIR / "categories.toml").open("rb") as fh:
+        defaults: list[dict[str, Any]] = tomllib.load(fh)["category"]
+    merged: dict[str, dict[str, Any]] = {c["id"]: dict(c) for c in defaults}
+    for cid, patch in items.items():
+        merged.setdefault(cid, {"id": cid}).update(patch)
+    # "other" stays last: it is the classifier's fallback and the end of every list.
+    order = [cid for cid in merged if cid != "other"] + ["other"]
+    try:
+        return [CategoryConfig.model_validate(merged[cid]) for cid in order if cid in merged]
+    except ValidationError as exc:
+        raise ValueError(_one_line(exc, prefix="categories.items")) from exc
+
+
+class PointsConfig(_Section):
+    bonus_urgent: int = Field(default=2, ge=0)
+    bonus_five_star: int = Field(default=2, ge=0)
+    bonus_first_of_year: int = Field(default=5, ge=0)
+    cap_per_day: int = Field(default=60, ge=0)
+    cap_per_week: int = Field(default=200, ge=0)
+    expiry: Literal["never", "end_of_next_year"] = "never"
+    declaration_max_points: int = Field(default=20, ge=0)
+
+
+class SlotConfig(_Section):
+    id: str
+    name_zh: str
+    name_en: str
+    days: list[int]
+    start: time
+    end: time
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 0 or d > 6 for d in value):
+            raise ValueError("days are 0 (Monday) to 6 (Sunday)")
+        return value
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh-CN" else self.name_en
+
+
+def _default_slots() -> list[SlotConfig]:
+    parts = [
+        ("morning", "上午", "morning", time(8), time(12)),
+        ("afternoon", "下午", "afternoon", time(13), time(18)),
+        ("evening", "晚上", "evening", time(18), time(21)),
+    ]
+    days = [
+        ("weekday", "工作日", "Weekday", [0, 1, 2, 3, 4]),
+        ("sat", "周六", "Saturday", [5]),
+        ("sun", "周日", "Sunday", [6]),
+    ]
+    return [
+        SlotConfig(
+            id=f"{d_id}_{p_id}",
+            name_zh=f"{d_zh}{p_zh}",
+            name_en=f"{d_en} {p_en}",
+            days=d_days,
+            start=start,
+            end=end,
+        )
+        for d_id, d_zh, d_en, d_days in days
+        for p_id, p_zh, p_en, start, end in parts
+    ]
+
+
+class VolunteersConfig(_Section):
+    slots: list[SlotConfig] = Field(default_factory=_default_slots)
+    default_max_active_tasks: int = Field(default=2, ge=1, le=20)
+
+
+class WishesConfig(_Section):
+    min_length: int = Field(default=5, ge=1)
+    max_length: int = Field(default=1000, ge=10, le=3500)
+    max_open_per_resident: int = Field(default=5, ge=1)
+    max_per_day: int = Field(default=5, ge=1)
+    duplicate_window_hours: int = Field(default=24, ge=0)
+    duplicate_similarity: float = Field(default=0.85, ge=0, le=1)
+
+
+class RedisConfig(_Section):
+    url: str | None = None
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["plain", "json"] = "plain"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WISHBOT__", env_nested_delimiter="__", extra="forbid"
+    )
+
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    community: CommunityConfig = Field(default_factory=CommunityConfig)
+    staff: StaffConfig = Field(default_factory=StaffConfig)
+    categories: CategoriesConfig = Field(default_factory=CategoriesConfig)
+    points: PointsConfig = Field(default_factory=PointsConfig)
+    volunteers: VolunteersConfig = Field(default_factory=VolunteersConfig)
+    wishes: WishesConfig = Field(default_factory=WishesConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment beats the file (passed as init kwargs): that is what operators expect.
+        return (env_settings, init_settings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.community.tz
+
+
+def _one_line(exc: ValidationError, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
+    key = f"{prefix}.{key}" if prefix and key else (prefix or key)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{key}: {message}"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load the config file (or built-in defaults when absent) with environment overrides."""
+    explicit = path is not None or "WISHBOT_CONFIG" in os.environ
+    config_path = Path(path or os.environ.get("WISHBOT_CONFIG") or DEFAULT_CONFIG_PATH)
+    data: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            with config_path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML ({exc})") from exc
+    elif explicit:
+        raise ConfigError(f"{config_path}: no such file")
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(f"{config_path}: {_one_line(exc)}") from exc

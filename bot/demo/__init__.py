@@ -1,0 +1,1 @@
+"""`wishbot demo`: the real bot against the fake Bot API server, with scripted people."""

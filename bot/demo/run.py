@@ -1,0 +1,194 @@
+"""The scripted demo: a staff member, volunteers and residents use the real bot.
+
+Everything runs on this machine: the fake Bot API server, the bot (unchanged, long polling),
+a fresh SQLite file. It prints who wrote what, what the bot answered, which button was pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.db.models import Resident, Volunteer, Wish
+from bot.demo.stage import Person, Stage
+from bot.fakeapi.records import Event
+
+ADMIN_ID = 9001
+SHOWN = {"user_text", "user_press", "user_contact", "user_photo", "bot_send", "bot_edit"}
+
+
+class Transcript:
+    def __init__(self, names: dict[int, str], quiet: bool) -> None:
+        self.names = names
+        self.quiet = quiet
+        self.lines = 0
+
+    def section(self, title: str) -> None:
+        if not self.quiet:
+            print(f"\n=== {title} ===")
+
+    def __call__(self, event: Event) -> None:
+        if self.quiet or event.kind not in SHOWN:
+            return
+        chat = event.chat.id if event.chat else 0
+        who = self.names.get(chat, str(chat))
+        text = (
+            " ".join(event.text.split())
+            if len(event.text) < 160
+            else " ".join(event.text[:157].split()) + "…"
+        )
+        if event.kind == "user_text":
+            print(f"{who} ✍  {text}")
+        elif event.kind == "user_press":
+            print(f"{who} 👆 [{text}]")
+        elif event.kind == "user_contact":
+            print(f"{who} 📱 (shares phone)")
+        elif event.kind == "user_photo":
+            print(f"{who} 📷 {text}")
+        else:
+            buttons = " ".join(f"[{b.text}]" for row in event.buttons for b in row)
+            mark = "✎" if event.kind == "bot_edit" else "🤖"
+            print(f"   {mark} → {who}: {text}" + (f"  {buttons}" if buttons else ""))
+        self.lines += 1
+
+
+async def _resident(p: Person, grid: str, building: str, phone: str | None) -> None:
+    await p.say("/start", expect="身份")
+    await p.press("我是居民", expect="网格")
+    await p.press(grid, expect="楼栋")
+    await p.say(building, expect="隐私")
+    await p.press("同意", expect="电话")
+    if phone:
+        await p.share_contact(phone, expect="登记完成")
+    else:
+        await p.say("跳过", expect="登记完成")
+
+
+async def _volunteer(p: Person, name: str, grid: str, unit: str, branch: str, job: str,
+                     skills: list[str], specialty: str, slots: list[str]) -> None:  # fmt: skip
+    await p.say("/start", expect="身份")
+    await p.press("我是在职党员", expect="姓名")
+    await p.say(name, expect="网格")
+    await p.press(grid, expect="工作单位")
+    await p.say(unit, expect="党组织")
+    await p.say(branch, expect="职业")
+    await p.say(job, expect="服务")
+    for skill in skills:
+        await p.press(skill)
+    await p.press("完成", expect="特长")
+    await p.say(specialty, expect="有空")
+    for slot in slots:
+        await p.press(slot)
+    await p.press("完成", expect="最多")
+    await p.press("2", expect="核对")
+    await p.press("提交", expect="审核")
+
+
+async def script(stage: Stage, log: Transcript) -> dict[str, int]:
+    admin = stage.person(ADMIN_ID, "王主任")
+    li = stage.person(201, "李明")
+    chen = stage.person(202, "陈红")
+    ann = stage.person(101, "张阿姨")
+    liu = stage.person(102, "刘大爷")
+    log.names.update(
+        {
+            ADMIN_ID: "王主任(社区)",
+            201: "李明(党员)",
+            202: "陈红(党员)",
+            101: "张阿姨(居民)",
+            102: "刘大爷(居民)",
+        }
+    )
+
+    log.section("社区工作人员上线 · staff comes online")
+    await admin.say("/start")
+
+    log.section("在职党员报到 · volunteers register")
+    await _volunteer(li, "李明", "第二网格", "区供电公司", "供电公司第三党支部", "电工",
+                     ["家居维修", "数字助老"], "水电维修 电脑",
+                     ["工作日晚上", "周六上午"])  # fmt: skip
+    card = await admin.expect("李明")
+    await admin.press("✅ 通过", message_id=card.message_id, expect="已通过")
+    await li.expect("通过了")
+    await _volunteer(chen, "陈红", "第一网格", "区人民医院", "医院党委第二支部", "护士",
+                     ["医疗健康", "助老陪伴"], "护理 量血压", ["周六上午", "周日下午"])  # fmt: skip
+    card = await admin.expect("陈红")
+    await admin.press("✅ 通过", message_id=card.message_id, expect="已通过")
+
+    log.section("居民登记 · residents register")
+    # Liu writes his wish before registering: it is kept and picked up afterwards.
+    await liu.say("俺家楼道灯坏了好几天了，晚上黑咕隆咚的", expect="记下")
+    await _resident(liu, "第二网格", "8栋2单元", None)
+    await liu.expect("核对")
+    await liu.press("没问题", expect="号心愿")
+    await _resident(ann, "第二网格", "9栋1单元", "13812345678")
+
+    log.section("群众点单 · a resident files a wish")
+    await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")
+    await ann.press("没问题", expect="号心愿")
+    await ann.say("我想找人唠嗑，老伴走了一个人闷得慌", expect=None)
+    await stage.fake.settle()
+    last = ann.last()
+    if "哪一类" in last.text:
+        await ann.press("助老陪伴", expect="核对")
+    await ann.press("没问题", expect="号心愿")
+
+    log.section("社区派单 · staff review")
+    await admin.say("/queue", expect="待处理")
+    queue = admin.last()
+    for row in queue.buttons:
+        for button in row:
+            if button.data:
+                await admin.press(button.text, message_id=queue.message_id, expect="#")
+                wish_card = admin.last()
+                if "通过" in " ".join(wish_card.button_texts()):
+                    await admin.press("✅ 通过", message_id=wish_card.message_id, expect="难度")
+                    await admin.press("一般", expect="期限")
+                    await admin.press("7天", expect="已通过")
+
+    log.section("居民查看 · the resident follows her wishes")
+    await ann.say("/mywishes", expect="我的心愿")
+
+    async with stage.app.sessions() as session:
+        return {
+            "residents": int(await session.scalar(select(func.count()).select_from(Resident)) or 0),
+            "volunteers_approved": int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Volunteer)
+                    .where(Volunteer.status == "approved")
+                )
+                or 0
+            ),
+            "wishes": int(await session.scalar(select(func.count()).select_from(Wish)) or 0),
+            "wishes_approved": int(
+                await session.scalar(
+                    select(func.count()).select_from(Wish).where(Wish.status == "approved")
+                )
+                or 0
+            ),
+        }
+
+
+async def main(*, lang: str = "zh-CN", keep: bool = False, quiet: bool = False) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    folder = Path(tempfile.mkdtemp(prefix="wishbot-demo-"))
+    db_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
+    log = Transcript({}, quiet)
+    try:
+        async with Stage(db_url, admins=(ADMIN_ID,)) as stage:
+            stage.fake.on_event = log
+            summary = await script(stage, log)
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    print("\n=== 小结 · summary ===")
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    if keep:
+        print(f"database kept at {folder / 'demo.db'}")
+    return 0

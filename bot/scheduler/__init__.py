@@ -1,0 +1,1 @@
+"""The clock: due-item rows fired exactly once, woken by APScheduler."""

@@ -1,0 +1,85 @@
+"""APScheduler as the clock: a short tick that fires due timers, and calendar jobs.
+
+Jobs hold no Bot or Message objects: they get the AppContext and read ids from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.scheduler.timers import fire_due, worker_name
+from bot.services.context import AppContext
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 15
+
+Job = Callable[[AppContext], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarJob:
+    name: str
+    cron: dict[str, str]  # CronTrigger fields, e.g. {"day": "1", "hour": "9"}
+    run: Job
+
+
+CALENDAR: list[CalendarJob] = []
+
+
+def calendar_job(name: str, **cron: str) -> Callable[[Job], Job]:
+    """Register a job to run on a calendar (in the community's timezone)."""
+
+    def register(fn: Job) -> Job:
+        CALENDAR.append(CalendarJob(name, cron, fn))
+        return fn
+
+    return register
+
+
+class Clock:
+    def __init__(self, app: AppContext, tick_seconds: float = TICK_SECONDS) -> None:
+        self.app = app
+        self.worker = worker_name()
+        self.scheduler = AsyncIOScheduler(timezone=app.settings.tz)
+        self.scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=tick_seconds,
+            id="timers",
+            max_instances=1,
+            coalesce=True,
+        )
+        for job in CALENDAR:
+            self.scheduler.add_job(
+                self._calendar,
+                CronTrigger(timezone=app.settings.tz, **job.cron),
+                args=[job],
+                id=job.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+
+    async def _tick(self) -> None:
+        try:
+            await fire_due(self.app, worker=self.worker)
+        except Exception:
+            log.exception("timer tick failed")
+
+    async def _calendar(self, job: CalendarJob) -> None:
+        try:
+            await job.run(self.app)
+        except Exception:
+            log.exception("calendar job %s failed", job.name)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

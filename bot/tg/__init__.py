@@ -1,0 +1,1 @@
+"""The Telegram side of the composition root: dispatcher, middlewares, keyboards, rendering."""

@@ -1,0 +1,61 @@
+"""The command menu (setMyCommands): per language by default, per chat once a role is known."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.db.models import User
+from bot.i18n import LANGUAGES, Translator
+from bot.services import people
+from bot.services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+BASE = ["start", "help", "me", "language", "cancel", "delete_me"]
+BY_ROLE: dict[str, list[str]] = {
+    people.ROLE_RESIDENT: ["wish", "mywishes"],
+    people.ROLE_VOLUNTEER: [],
+    people.ROLE_STAFF: ["queue", "pending", "invite"],
+}
+
+
+def extend(role: str, *names: str) -> None:
+    """Features add their commands to a role's menu (kept in one place, in order)."""
+    for name in names:
+        if name not in BY_ROLE[role]:
+            BY_ROLE[role].append(name)
+
+
+def commands_for(roles: frozenset[str], lang: str) -> list[BotCommand]:
+    t = Translator(lang)
+    names = list(BASE)
+    for role in (people.ROLE_RESIDENT, people.ROLE_VOLUNTEER, people.ROLE_STAFF):
+        if role in roles:
+            names += [n for n in BY_ROLE[role] if n not in names]
+    return [BotCommand(command=n, description=t(f"commands.{n}")) for n in names]
+
+
+async def set_default_commands(bot: Bot) -> None:
+    for lang in LANGUAGES:
+        code = "zh" if lang == "zh-CN" else "en"
+        await bot.set_my_commands(commands_for(frozenset(), lang), BotCommandScopeDefault(), code)
+    await bot.set_my_commands(commands_for(frozenset(), "zh-CN"), BotCommandScopeDefault())
+
+
+async def refresh_commands(bot: Bot | None, app: AppContext, user_id: int) -> None:
+    """Show a person the commands of their roles, in their language."""
+    if bot is None:
+        return
+    async with app.sessions() as session:
+        user = await session.get(User, user_id)
+        if user is None or user.telegram_id is None:
+            return
+        roles, lang, chat_id = people.roles_of(user), user.language, user.telegram_id
+    try:
+        await bot.set_my_commands(commands_for(roles, lang), BotCommandScopeChat(chat_id=chat_id))
+    except TelegramAPIError as exc:  # a menu is a nicety: never fail the person's action for it
+        log.warning("setMyCommands failed for user=%s: %s", user_id, exc)

@@ -1,0 +1,60 @@
+"""Outer middlewares: one DB session per update, then the acting person, roles and language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TgUser
+
+from bot.i18n import Translator, normalize_language
+from bot.services import people
+from bot.services.context import AppContext
+
+
+class SessionMiddleware(BaseMiddleware):
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self.app.sessions() as session:
+            data["session"] = session
+            data["app"] = self.app
+            return await handler(event, data)
+
+
+class ActorMiddleware(BaseMiddleware):
+    """Resolves the user once per update; handlers get ``actor`` and a translator ``t``."""
+
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        if tg_user is None or tg_user.is_bot:
+            data["actor"] = None
+            data["t"] = Translator(self.app.settings.community.default_language)
+            return await handler(event, data)
+        session = data["session"]
+        user, _ = await people.touch_user(
+            session,
+            tg_user.id,
+            tg_user.full_name,
+            normalize_language(tg_user.language_code),
+        )
+        actor = people.actor_of(user)
+        data["actor"] = actor
+        data["t"] = Translator(actor.language)
+        return await handler(event, data)

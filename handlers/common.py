@@ -1,0 +1,233 @@
+"""Start, help, language, cancel, profile, erasure; the error handler and the fallback."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from bot.services import people, registration
+from bot.services.context import AppContext
+from bot.services.errors import UserError
+from bot.services.people import Actor
+from bot.tg import keyboards as kb
+from bot.tg.callbacks import ConfirmDeleteCb, LangCb, RoleCb
+from bot.tg.commands import refresh_commands
+from bot.tg.filters import PrivateChat
+
+log = logging.getLogger(__name__)
+
+
+def router() -> Router:
+    r = Router(name="common")
+    r.message.filter(PrivateChat())
+    r.message.register(start_with_code, CommandStart(deep_link=True))
+    r.message.register(start, CommandStart())
+    r.message.register(help_, Command("help"))
+    r.message.register(language, Command("language"))
+    r.callback_query.register(language_chosen, LangCb.filter())
+    r.message.register(cancel, Command("cancel"))
+    r.message.register(delete_me, Command("delete_me"))
+    r.callback_query.register(delete_confirmed, ConfirmDeleteCb.filter())
+    return r
+
+
+def fallback_router() -> Router:
+    """Last: anything nobody else wanted gets a hint instead of silence."""
+    r = Router(name="fallback")
+    r.message.filter(PrivateChat())
+    r.message.register(unknown_message)
+    r.callback_query.register(stale_button)
+    return r
+
+
+def welcome_markup(t: Translator) -> kb.InlineKeyboardMarkup:
+    return kb.rows(
+        [kb.button(t("start.as_resident"), RoleCb(role="resident").pack())],
+        [kb.button(t("start.as_volunteer"), RoleCb(role="volunteer").pack())],
+    )
+
+
+async def start(
+    message: Message, state: FSMContext, actor: Actor, t: Translator, app: AppContext
+) -> None:
+    await state.clear()
+    if not actor.roles:
+        await message.answer(
+            t("start.welcome", community=app.settings.community.name),
+            reply_markup=welcome_markup(t),
+        )
+        return
+    await message.answer(help_text(actor, t), reply_markup=kb.remove_reply_keyboard())
+
+
+async def start_with_code(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    app: AppContext,
+    session: AsyncSession,
+) -> None:
+    payload = command.args or ""
+    if not payload.startswith("inv_"):
+        await start(message, state, actor, t, app)
+        return
+    code = payload.removeprefix("inv_")
+    try:
+        invite = await registration.peek_invite(app, session, code)
+    except UserError as err:
+        await message.answer(t(err.key, **err.params))
+        return
+    if invite.kind == "staff":
+        invite = await registration.redeem_invite(app, session, actor.user_id, code)
+        await refresh_commands(message.bot, app, actor.user_id)
+        await message.answer(t("invite.staff_welcome"))
+        return
+    # A volunteer code pre-approves the profile; it is used up when the profile is filed.
+    from handlers.volunteer.registration import begin as begin_volunteer
+
+    await begin_volunteer(message, state, t, invite_code=code, grid_id=invite.grid_id)
+
+
+def help_text(actor: Actor, t: Translator) -> str:
+    parts = [t("help.header")]
+    if not actor.roles:
+        parts.append(t("help.newcomer"))
+    if actor.has(people.ROLE_RESIDENT):
+        parts.append(t("help.resident"))
+    if actor.has(people.ROLE_VOLUNTEER):
+        parts.append(t("help.volunteer"))
+    if actor.has(people.ROLE_VOLUNTEER_PENDING):
+        parts.append(t("help.volunteer_pending"))
+    if actor.has(people.ROLE_STAFF):
+        parts.append(t("help.staff"))
+    parts.append(t("help.footer"))
+    return "\n\n".join(parts)
+
+
+async def help_(message: Message, actor: Actor, t: Translator) -> None:
+    await message.answer(help_text(actor, t))
+
+
+async def language(message: Message, t: Translator) -> None:
+    await message.answer(t("language.choose"), reply_markup=kb.languages())
+
+
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LangCb,
+    actor: Actor,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    code = callback_data.code if callback_data.code in ("zh-CN", "en") else "zh-CN"
+    await people.set_language(session, actor.user_id, code)
+    t = Translator(code)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(t("language.set"))
+    await refresh_commands(query.bot, app, actor.user_id)
+
+
+async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    await message.answer(
+        t("common.cancelled" if had_state else "common.nothing_to_cancel"),
+        reply_markup=kb.remove_reply_keyboard(),
+    )
+
+
+async def delete_me(message: Message, t: Translator) -> None:
+    await message.answer(
+        t("delete.confirm"),
+        reply_markup=kb.rows(
+            [
+                kb.button(t("delete.yes"), ConfirmDeleteCb(yes=True).pack()),
+                kb.button(t("delete.no"), ConfirmDeleteCb(yes=False).pack()),
+            ]
+        ),
+    )
+
+
+async def delete_confirmed(
+    query: CallbackQuery,
+    callback_data: ConfirmDeleteCb,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    await query.answer()
+    if query.message is None:
+        return
+    if not callback_data.yes:
+        await query.message.edit_text(t("delete.kept"))
+        return
+    await state.clear()
+    await people.erase_user(app, session, actor.user_id)
+    await query.message.edit_text(t("delete.done"))
+
+
+async def unknown_message(message: Message, actor: Actor, t: Translator) -> None:
+    if message.text and message.text.startswith("/"):
+        await message.answer(t("errors.unknown_command"))
+    elif not actor.roles:
+        await message.answer(t("start.register_first"), reply_markup=welcome_markup(t))
+    else:
+        await message.answer(t("errors.not_understood"))
+
+
+async def stale_button(query: CallbackQuery, t: Translator) -> None:
+    await query.answer(t("errors.stale_button"), show_alert=True)
+
+
+def errors_router() -> Router:
+    r = Router(name="errors")
+    r.errors.register(user_error, ExceptionTypeFilter(UserError))
+    r.errors.register(unexpected_error)
+    return r
+
+
+async def _reply(event: ErrorEvent, text: str) -> None:
+    """Tell the person, never silence: a toast on a button press, else a message."""
+    update = event.update
+    query, message = update.callback_query, update.message
+    if query is not None:
+        try:
+            await query.answer(text, show_alert=True)
+            return
+        except Exception:  # already answered, or too old: fall back to a message
+            message = query.message if isinstance(query.message, Message) else None
+    if message is None:
+        return
+    try:
+        await message.answer(text)
+    except Exception:  # the apology itself failed; the error is logged by the caller
+        log.warning("could not send the error reply for update %s", update.update_id)
+
+
+async def user_error(event: ErrorEvent, t: Translator | None = None) -> None:
+    exc = event.exception
+    assert isinstance(exc, UserError)
+    t = t or Translator("zh-CN")
+    await _reply(event, t(exc.key, **exc.params))
+
+
+async def unexpected_error(event: ErrorEvent, t: Translator | None = None) -> None:
+    user = event.update.event.from_user if hasattr(event.update.event, "from_user") else None
+    log.error(
+        "handler failed: update=%s user=%s",
+        event.update.update_id,
+        getattr(user, "id", None),
+        exc_info=event.exception,
+    )
+    await _reply(event, (t or Translator("zh-CN"))("errors.unexpected"))

@@ -1,0 +1,59 @@
+"""Pieces shared by the registration and profile forms: the grid picker and toggles."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from bot.services import grids
+from bot.tg import keyboards as kb
+from bot.tg.callbacks import GridCb
+
+
+async def ask_grid(message: Message, t: Translator, session: AsyncSession) -> None:
+    options = await grids.active_grids(session)
+    await message.answer(t("forms.grid_ask"), reply_markup=kb.grid_page(t, options, 0))
+
+
+async def grid_page(
+    query: CallbackQuery, callback_data: GridCb, t: Translator, session: AsyncSession
+) -> None:
+    options = await grids.active_grids(session)
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_reply_markup(  # type: ignore[union-attr]
+            reply_markup=kb.grid_page(t, options, callback_data.value)
+        )
+
+
+async def grid_typed(message: Message, t: Translator, session: AsyncSession) -> None:
+    """The person typed part of a grid's name instead of paging."""
+    options = await grids.active_grids(session)
+    matches = grids.search_grids(options, message.text or "")
+    if not matches:
+        await message.answer(t("forms.grid_none"), reply_markup=kb.grid_page(t, options, 0))
+        return
+    await message.answer(t("forms.grid_matches"), reply_markup=kb.grid_matches(matches))
+
+
+async def picked_grid(
+    query: CallbackQuery, callback_data: GridCb, session: AsyncSession, t: Translator
+) -> grids.GridView | None:
+    grid = await grids.grid_by_id(session, callback_data.value)
+    if grid is None:
+        await query.answer(t("forms.grid_gone"), show_alert=True)
+        return None
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(t("forms.grid_chosen", grid=grid.name))  # type: ignore[union-attr]
+    return grid
+
+
+def toggle(values: list[str], value: str) -> list[str]:
+    return [v for v in values if v != value] if value in values else [*values, value]
+
+
+async def store(state: FSMContext, **values: object) -> None:
+    await state.update_data(**values)

@@ -1,0 +1,451 @@
+"""Residents file wishes in their own words, confirm what the bot understood, follow them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from bot.services import wishes
+from bot.services.context import AppContext
+from bot.services.errors import UserError
+from bot.services.people import ROLE_RESIDENT, Actor
+from bot.tg import keyboards as kb
+from bot.tg.callbacks import WishCb
+from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
+from handlers.common import welcome_markup
+from matching.timewindow import extract_time
+
+
+class WishDraft(StatesGroup):
+    confirm = State()
+    time = State()
+    details = State()
+    photo_caption = State()
+
+
+def router() -> Router:
+    r = Router(name="resident.wishes")
+    r.message.filter(PrivateChat())
+    r.message.register(wish_command, Command("wish"))
+    r.message.register(my_wishes, Command("mywishes"), HasRole(ROLE_RESIDENT))
+    r.callback_query.register(draft_action, WishDraft.confirm, WishCb.filter(F.wish_id == 0))
+    r.callback_query.register(draft_action, WishDraft.time, WishCb.filter(F.wish_id == 0))
+    r.message.register(time_typed, WishDraft.time, F.text)
+    r.message.register(details_typed, WishDraft.details, F.text)
+    r.message.register(caption_typed, WishDraft.photo_caption, F.text)
+    r.callback_query.register(
+        wish_action, WishCb.filter(F.action.in_({"open", "cx", "cxy", "add"}))
+    )
+    r.message.register(in_draft_text, WishDraft.confirm, F.text & ~F.text.startswith("/"))
+    r.message.register(plain_text, F.text & ~F.text.startswith("/"))
+    r.message.register(photo, F.photo)
+    r.message.register(not_text, F.voice | F.sticker | F.audio | F.video_note | F.video)
+    return r
+
+
+async def wish_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    if not command.args:
+        await message.answer(t("wish.how_to"))
+        return
+    await start_draft(message, state, actor, t, session, app, command.args)
+
+
+async def plain_text(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    """Any plain text from a resident, outside a form, is a wish."""
+    await start_draft(message, state, actor, t, session, app, message.text or "")
+
+
+async def in_draft_text(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    """A new text while a card waits: replace the draft with the new words (nothing is lost)."""
+    await start_draft(message, state, actor, t, session, app, message.text or "")
+
+
+async def photo(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    assert message.photo is not None
+    file_id = message.photo[-1].file_id
+    if message.caption:
+        await start_draft(
+            message, state, actor, t, session, app, message.caption, photo_file_id=file_id
+        )
+        return
+    await state.set_state(WishDraft.photo_caption)
+    await state.update_data(photo_file_id=file_id)
+    await message.answer(t("wish.photo_needs_words"))
+
+
+async def caption_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    data = await state.get_data()
+    await start_draft(
+        message,
+        state,
+        actor,
+        t,
+        session,
+        app,
+        message.text or "",
+        photo_file_id=data.get("photo_file_id"),
+    )
+
+
+async def not_text(message: Message, t: Translator) -> None:
+    await message.answer(t("wish.text_please"))
+
+
+async def start_draft(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+    text: str,
+    *,
+    photo_file_id: str | None = None,
+) -> None:
+    if not actor.has(ROLE_RESIDENT):
+        if actor.roles - {ROLE_RESIDENT}:
+            # Staff and volunteers may also be residents; tell them how, keep the text.
+            await wishes.keep_pending(session, actor.user_id, text, photo_file_id)
+            await message.answer(t("wish.register_resident_first"), reply_markup=welcome_markup(t))
+            return
+        await wishes.keep_pending(session, actor.user_id, text, photo_file_id)
+        await message.answer(t("wish.kept_register_first"), reply_markup=welcome_markup(t))
+        return
+    try:
+        draft = await wishes.draft_wish(
+            app, session, actor.user_id, text, photo_file_id=photo_file_id
+        )
+    except UserError as err:
+        await message.answer(t(err.key, **err.params))
+        return
+    await state.set_state(WishDraft.confirm)
+    await state.set_data({"draft": draft.to_dict()})
+    if draft.duplicate_of is not None:
+        await message.answer(
+            t("wish.duplicate", id=draft.duplicate_of),
+            reply_markup=kb.rows(
+                [
+                    kb.button(
+                        t("wish.add_to", id=draft.duplicate_of),
+                        WishCb(action="dup", wish_id=0, arg=str(draft.duplicate_of)).pack(),
+                    )
+                ],
+                [kb.button(t("wish.file_new"), WishCb(action="new", wish_id=0).pack())],
+                [kb.button(t("common.cancel"), WishCb(action="drop", wish_id=0).pack())],
+            ),
+        )
+        return
+    if draft.confidence < app.settings.categories.confidence_threshold:
+        await message.answer(
+            t("wish.which_category"), reply_markup=category_choices(t, app, draft, all_=False)
+        )
+        return
+    await show_draft(message, t, app, draft.to_dict())
+
+
+def category_choices(
+    t: Translator, app: AppContext, draft: wishes.Draft | dict[str, object], *, all_: bool
+) -> kb.InlineKeyboardMarkup:
+    d = draft.to_dict() if isinstance(draft, wishes.Draft) else draft
+    ids: list[str] = [str(d["category"]), *[str(a) for a in d.get("alternatives", [])]]  # type: ignore[union-attr]
+    if all_:
+        ids = app.settings.categories.ids
+    buttons = [
+        kb.button(category_name(app, t, c), WishCb(action="setcat", wish_id=0, arg=c).pack())
+        for c in ids
+    ]
+    grid = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    if not all_:
+        grid.append(
+            [kb.button(t("wish.all_categories"), WishCb(action="allcat", wish_id=0).pack())]
+        )
+    return kb.rows(*grid)
+
+
+async def show_draft(
+    message: Message, t: Translator, app: AppContext, draft: dict[str, object]
+) -> None:
+    await message.answer(
+        draft_text(app, t, draft),
+        reply_markup=kb.rows(
+            [kb.button(t("wish.confirm"), WishCb(action="ok", wish_id=0).pack())],
+            [
+                kb.button(t("wish.change_category"), WishCb(action="chcat", wish_id=0).pack()),
+                kb.button(t("wish.change_time"), WishCb(action="chtime", wish_id=0).pack()),
+            ],
+            [kb.button(t("common.cancel"), WishCb(action="drop", wish_id=0).pack())],
+        ),
+    )
+
+
+def time_choices(t: Translator) -> kb.InlineKeyboardMarkup:
+    options = ["today", "tomorrow", "weekend", "nextweek", "flex"]
+    return kb.rows(
+        *[
+            [kb.button(t(f"wish.time_{o}"), WishCb(action="settime", wish_id=0, arg=o).pack())]
+            for o in options
+        ]
+    )
+
+
+def preset_window(app: AppContext, preset: str) -> tuple[datetime | None, datetime | None]:
+    now = app.now().astimezone(app.settings.tz)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if preset == "today":
+        return now, midnight + timedelta(days=1)
+    if preset == "tomorrow":
+        return midnight + timedelta(days=1), midnight + timedelta(days=2)
+    if preset == "weekend":
+        saturday = midnight + timedelta(days=(5 - now.weekday()) % 7)
+        if now.weekday() == 6:
+            saturday = midnight - timedelta(days=1)
+        return max(saturday, now), saturday + timedelta(days=2)
+    if preset == "nextweek":
+        monday = midnight + timedelta(days=7 - now.weekday())
+        return monday, monday + timedelta(days=7)
+    return None, None
+
+
+async def draft_action(
+    query: CallbackQuery,
+    callback_data: WishCb,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    data = await state.get_data()
+    draft = data.get("draft")
+    message = query.message
+    if not draft or message is None:
+        await query.answer(t("errors.stale_button"), show_alert=True)
+        return
+    action = callback_data.action
+    await query.answer()
+    if action == "drop":
+        await state.clear()
+        await message.edit_text(t("wish.dropped"))  # type: ignore[union-attr]
+    elif action == "ok":
+        wish = await wishes.file_wish(app, session, actor.user_id, wishes.Draft.from_dict(draft))
+        await state.clear()
+        key = "wish.filed_auto" if wish.status == "approved" else "wish.filed"
+        await message.edit_text(  # type: ignore[union-attr]
+            t(key, id=wish.id, category=category_name(app, t, wish.category))
+        )
+    elif action == "chcat":
+        await message.edit_reply_markup(reply_markup=category_choices(t, app, draft, all_=False))  # type: ignore[union-attr]
+    elif action == "allcat":
+        await message.edit_reply_markup(reply_markup=category_choices(t, app, draft, all_=True))  # type: ignore[union-attr]
+    elif action == "setcat":
+        if app.settings.categories.get(callback_data.arg) is None:
+            return
+        draft["category"] = callback_data.arg
+        draft["confidence"] = 1.0
+        await state.update_data(draft=draft)
+        await message.edit_text(draft_text(app, t, draft))  # type: ignore[union-attr]
+        await show_draft_buttons(message, t, app, draft)  # type: ignore[arg-type]
+    elif action == "chtime":
+        await state.set_state(WishDraft.time)
+        await message.answer(t("wish.time_ask"), reply_markup=time_choices(t))
+    elif action == "settime":
+        start, end = preset_window(app, callback_data.arg)
+        draft["time_start"] = start.isoformat() if start else None
+        draft["time_end"] = end.isoformat() if end else None
+        await state.set_state(WishDraft.confirm)
+        await state.update_data(draft=draft)
+        await show_draft(message, t, app, draft)  # type: ignore[arg-type]
+    elif action == "dup":
+        wish = await wishes.add_details(
+            app, session, actor.user_id, int(callback_data.arg), str(draft["text"])
+        )
+        await state.clear()
+        await message.edit_text(t("wish.details_added", id=wish.id))  # type: ignore[union-attr]
+    elif action == "new":
+        draft["duplicate_of"] = None
+        await state.update_data(draft=draft)
+        await show_draft(message, t, app, draft)  # type: ignore[arg-type]
+
+
+async def show_draft_buttons(
+    message: Message, t: Translator, app: AppContext, draft: dict[str, object]
+) -> None:
+    await message.edit_reply_markup(  # type: ignore[union-attr]
+        reply_markup=kb.rows(
+            [kb.button(t("wish.confirm"), WishCb(action="ok", wish_id=0).pack())],
+            [
+                kb.button(t("wish.change_category"), WishCb(action="chcat", wish_id=0).pack()),
+                kb.button(t("wish.change_time"), WishCb(action="chtime", wish_id=0).pack()),
+            ],
+            [kb.button(t("common.cancel"), WishCb(action="drop", wish_id=0).pack())],
+        )
+    )
+
+
+async def time_typed(message: Message, state: FSMContext, t: Translator, app: AppContext) -> None:
+    info = extract_time(message.text or "", app.now().astimezone(app.settings.tz))
+    if info.start is None:
+        await message.answer(t("wish.time_not_understood"), reply_markup=time_choices(t))
+        return
+    data = await state.get_data()
+    draft = data["draft"]
+    draft["time_start"] = info.start.isoformat()
+    draft["time_end"] = info.end.isoformat() if info.end else None
+    draft["urgent"] = bool(draft.get("urgent")) or info.urgent
+    await state.set_state(WishDraft.confirm)
+    await state.update_data(draft=draft)
+    await show_draft(message, t, app, draft)
+
+
+async def my_wishes(
+    message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
+) -> None:
+    items = await wishes.resident_wishes(session, actor.user_id)
+    if not items:
+        await message.answer(t("wish.none_yet"))
+        return
+    lines = [t("wish.mine_header")]
+    buttons = []
+    for w in items:
+        lines.append(
+            t("wish.mine_line", id=w.id, status=t(f"status.wish.{w.status}"), text=w.text[:30])
+        )
+        buttons.append(
+            [kb.button(f"#{w.id} {w.text[:16]}", WishCb(action="open", wish_id=w.id).pack())]
+        )
+    await message.answer("\n".join(lines), reply_markup=kb.rows(*buttons[:10]))
+
+
+def resident_buttons(t: Translator, wish_id: int, status: str) -> kb.InlineKeyboardMarkup | None:
+    from bot.services.wish_states import CANCELLABLE, TERMINAL
+
+    row = []
+    if status not in TERMINAL:
+        row.append(kb.button(t("wish.add_details"), WishCb(action="add", wish_id=wish_id).pack()))
+    if status in CANCELLABLE:
+        row.append(kb.button(t("wish.cancel_wish"), WishCb(action="cx", wish_id=wish_id).pack()))
+    return kb.rows(row) if row else None
+
+
+async def wish_action(
+    query: CallbackQuery,
+    callback_data: WishCb,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    message = query.message
+    wish = await wishes.own_wish(session, actor.user_id, callback_data.wish_id)
+    await query.answer()
+    if message is None:
+        return
+    if callback_data.action == "open":
+        text = wish_summary(app, t, wish) + "\n\n" + history_text(app, t, wish)
+        await message.answer(text, reply_markup=resident_buttons(t, wish.id, wish.status))
+    elif callback_data.action == "cx":
+        await message.answer(
+            t("wish.cancel_confirm", id=wish.id),
+            reply_markup=kb.rows(
+                [kb.button(t("wish.cancel_yes"), WishCb(action="cxy", wish_id=wish.id).pack())]
+            ),
+        )
+    elif callback_data.action == "cxy":
+        await wishes.cancel_wish(app, session, actor.user_id, wish.id)
+        await message.edit_text(t("wish.cancelled", id=wish.id))  # type: ignore[union-attr]
+    elif callback_data.action == "add":
+        await state.set_state(WishDraft.details)
+        await state.set_data({"details_for": wish.id})
+        await message.answer(t("wish.details_ask", id=wish.id))
+
+
+async def details_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
+    data = await state.get_data()
+    try:
+        wish = await wishes.add_details(
+            app, session, actor.user_id, int(data["details_for"]), message.text or ""
+        )
+    except UserError as err:
+        await message.answer(t(err.key, **err.params))
+        return
+    await state.clear()
+    await message.answer(t("wish.details_added", id=wish.id))
+
+
+async def resume_pending(
+    message: Message,
+    user_id: int,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+    state: FSMContext,
+) -> None:
+    """After registration: the wish they wrote before is picked up where they left it."""
+    pending = await wishes.take_pending(session, user_id)
+    if pending is None:
+        return
+    from bot.db.models import User
+    from bot.services.people import actor_of
+
+    user = await session.get(User, user_id, populate_existing=True)
+    assert user is not None
+    text, photo_file_id = pending.text, pending.photo_file_id
+    await message.answer(t("wish.resuming"))
+    # The text now lives in the (durable) draft; the pending copy has done its job.
+    await session.delete(pending)
+    await session.commit()
+    await start_draft(
+        message, state, actor_of(user), t, session, app, text, photo_file_id=photo_file_id
+    )

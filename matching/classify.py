@@ -1,0 +1,562 @@
+"""Wish category classification: keyword evidence plus what staff corrections taught us.
+
+A wish gets a score per category from three sources, all precomputed at construction:
+
+1. Keywords. Each category's keywords (Chinese and English together) are searched in the
+   normalised wish. Longer and more specific keywords weigh more; a keyword listed by several
+   categories is split between them; a hit nested inside a longer hit of another category
+   ("卫生" inside "卫生间") mostly yields to it.
+2. Fuzzy keywords. Chinese keywords of three or more characters also match with one wrong,
+   missing or extra character (pinyin and voice typos: 水笼头 for 水龙头); English words match
+   after stripping inflections and with one or two typos ("leakking", "compter").
+3. Staff corrections. Learned (text, category) pairs vote by character n-gram similarity with
+   the wish (nearest examples), so one correction already moves near-identical wishes and a few
+   move similar ones.
+
+The scores become probabilities by a softmax whose temperature and "no signal" bias for the
+fallback were fitted on the development set, so `confidence` reads as an estimated chance of
+being right; below about 0.45 the resident should be asked to choose.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from matching.text import compact, has_cjk, is_cjk, latin_tokens, normalize
+
+# Keyword weight by the length of a Chinese keyword: one character is weak evidence ("药"),
+# four characters or more are nearly a phrase ("电动车飞线充电").
+_CJK_LENGTH_WEIGHT = (0.0, 0.5, 1.0, 1.4, 1.8)
+_LATIN_WORD_WEIGHT = 1.0
+_LATIN_SHORT_WORD_WEIGHT = 0.7  # "tv", "ac", "cv": short, so a little ambiguous
+_LATIN_PHRASE_WEIGHT = 1.6
+_FUZZY_FACTOR = 0.6
+_CONTEXT_FACTOR = 0.4  # "~孩子": says who the wish is about more than what it needs
+_CHAR_VOTE_WEIGHT = 0.3  # per unexplained character: far below one keyword
+_PAIR_VOTE_WEIGHT = 0.3  # per unexplained pair of characters found in keywords
+_VOTE_MIN_COUNT = 2.0
+_VOTE_MIN_LEAN = 0.5
+_COMMON_BIGRAM_DF = 4  # a pair of characters in this many keywords is a common morpheme
+_LATIN_FUZZY_MIN_LENGTH = 5  # four-letter words have too many one-typo neighbours  # a typo match is good evidence, not as good as the word itself
+_NESTED_OTHER_FACTOR = 0.25  # "卫生" inside a hit of "卫生间" (another category)
+_NESTED_SAME_FACTOR = 0.5  # "漏水" inside "水管漏水": same category, partly redundant
+
+# Learned examples: similarities below the floor are noise; the best three per category count.
+_EXAMPLE_WEIGHT = 4.0
+_EXAMPLE_FLOOR = 0.18
+_EXAMPLE_RANK_DECAY = (1.0, 0.5, 0.25)
+
+# Softmax calibration (fitted on tests/data/wishes_dev.tsv, checked on the hold-out set).
+_TEMPERATURE = 0.8
+_FALLBACK_BIAS = 0.2
+
+_INFLECTIONS = ("ings", "ing", "ers", "er", "ies", "ied", "es", "ed", "s", "ly", "y")
+_SHORT_STEM_SUFFIXES = frozenset({"ing", "ed", "es", "s", "er", "ers"})
+_MAX_ALTERNATIVES = 3
+
+# Frequent words of requests that carry no category; never fuzzy-matched or learned from.
+_EN_STOPWORDS = frozenset(
+    """a an the and or but if so of to in on at by for from with without into onto about as is
+    am are was were be been being do does did done have has had i me my mine we us our you your
+    he him his she her it its they them their this that these those there here what which who
+    whom whose when where why how can could would should will shall may might must please pls
+    plz help helps helping need needs want wants wanted like just also very really some any
+    someone somebody anyone anybody one two get got gets go going come came coming make made
+    let lets know think thanks thank hi hello dear sir madam mr mrs ms today tomorrow tonight
+    week weekend morning afternoon evening night am pm time asap urgent soon now again still not
+    no yes ok okay there than then too much many more most little bit lot lots able since
+    because while after before over under up down out off all each every other another same
+    such own only old new good bad big small""".split()
+)
+_ZH_STOP_CHARS = frozenset("我你他她它们的了吗呢吧啊呀哦嗯么个是在有和就都也还要想请帮忙能可以给一下这那")
+# Characters too common to carry a typo match on their own ("不好" of "修不好").
+_ZH_FUNCTION_CHARS = frozenset(
+    "不了一下个的好上来去到住掉开起过着得动会能要在有是我你他她这那就都也还把被给让点些么吗呢吧啊"
+    "人家太很没又再说看想帮找请大小多少天时里边面后前忙哪儿啥咋怎办弄做"
+)
+_SEPARABLE_INFIXES = frozenset("个了过完次顿场")
+_ZH_STOP_BIGRAMS = frozenset(
+    """帮我 帮忙 我家 我们 你们 他们 一下 请问 麻烦 谢谢 可以 能不 不能 有人 我的 什么 怎么
+    一个 这个 那个 没有 不会 想要 需要 希望 能否 是否 我想 谁能 能来 来帮 个人 好吗 可不
+    不可 行吗 师傅 同志 社区 老师 一些 有没 没人 有个 一点 志愿 愿者 小区 老人 孩子 楼道
+    邻居 家里 楼上 楼下 门口 房子 一直 老是 总是 手续""".split()
+)
+
+
+CONTEXT_MARK = "~"  # keyword prefix: a context word ("~老伴"), weak evidence on its own
+
+
+@dataclass(frozen=True, slots=True)
+class CategorySpec:
+    id: str
+    keywords: tuple[str, ...]  # zh and en together
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    category: str
+    confidence: float  # estimated probability that `category` is right, 0..1
+    alternatives: tuple[str, ...]  # up to 3 next-best ids, best first, never `category`
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    text: str
+    weights: tuple[tuple[int, float], ...]  # (category index, weight) per owning category
+
+
+@dataclass(slots=True)
+class _Hit:
+    keyword: _Keyword
+    start: int
+    end: int
+    factor: float
+
+
+class _KeywordMatcher:
+    """Exact and fuzzy search of every category's keywords in one normalised wish."""
+
+    def __init__(self, categories: Sequence[CategorySpec]) -> None:
+        owners: dict[str, dict[int, float]] = defaultdict(dict)
+        for index, spec in enumerate(categories):
+            for raw in spec.keywords:
+                factor = _CONTEXT_FACTOR if raw.startswith(CONTEXT_MARK) else 1.0
+                word = normalize(raw)
+                if word:
+                    owners[word][index] = max(factor, owners[word].get(index, 0.0))
+
+        self._cjk_by_first: dict[str, list[_Keyword]] = defaultdict(list)
+        self._cjk_fuzzy_by_gram: dict[str, list[tuple[_Keyword, int]]] = defaultdict(list)
+        self._latin_words: dict[str, _Keyword] = {}
+        self._latin_phrases: dict[str, list[tuple[_Keyword, list[str]]]] = defaultdict(list)
+        self._latin_fuzzy_by_first: dict[str, list[str]] = defaultdict(list)
+        self._gram_votes = _gram_votes(owners)
+        self._bigram_df: dict[str, int] = defaultdict(int)
+        for word in owners:
+            for pair in {word[i : i + 2] for i in range(len(word) - 1)}:
+                self._bigram_df[pair] += 1
+        for word, factors in owners.items():
+            share = _base_weight(word) / len(factors)
+            weights = tuple((index, share * factor) for index, factor in factors.items())
+            keyword = _Keyword(word, weights)
+            if has_cjk(word):
+                cjk = compact(word)
+                self._cjk_by_first[cjk[0]].append(keyword)
+                if len(cjk) >= 3:
+                    for offset, gram in _fuzzy_grams(cjk):
+                        self._cjk_fuzzy_by_gram[gram].append((keyword, offset))
+            elif " " in word:
+                words = word.split()
+                self._latin_phrases[words[0]].append((keyword, words))
+            else:
+                self._latin_words[word] = keyword
+                if len(word) >= _LATIN_FUZZY_MIN_LENGTH and word.isalpha():
+                    self._latin_fuzzy_by_first[word[0]].append(word)
+
+    def evidence(self, normalized: str, n_categories: int) -> list[float]:
+        """Keyword score per category, plus a weak per-character vote for what no keyword
+        explains (a wish in words no list foresaw still leans the right way)."""
+        scores = [0.0] * n_categories
+        cjk = compact(normalized)
+        hits = self._cjk_hits(cjk)
+        for hit in hits + self._latin_hits(normalized):
+            for index, weight in hit.keyword.weights:
+                scores[index] += weight * hit.factor
+        covered = {i for hit in hits for i in range(hit.start, hit.end)}
+        free = [i for i in range(len(cjk)) if i not in covered]
+        grams = {(cjk[i], _CHAR_VOTE_WEIGHT) for i in free}
+        grams |= {(cjk[i : i + 2], _PAIR_VOTE_WEIGHT) for i in free if i + 1 in free}
+        for gram, weight in grams:
+            for index, share in self._gram_votes.get(gram, ()):
+                scores[index] += weight * share
+        return scores
+
+    def match(self, normalized: str) -> list[_Hit]:
+        """All keyword hits, Chinese then English (spans index characters, then tokens)."""
+        return self._cjk_hits(compact(normalized)) + self._latin_hits(normalized)
+
+    def _cjk_hits(self, cjk: str) -> list[_Hit]:
+        hits = self._exact_cjk(cjk)
+        _discount_overlaps(hits)
+        hits.extend(self._fuzzy_cjk(cjk, hits))
+        return hits
+
+    def _latin_hits(self, normalized: str) -> list[_Hit]:
+        hits = self._latin(latin_tokens(normalized))
+        _discount_overlaps(hits)
+        return hits
+
+    def _exact_cjk(self, text: str) -> list[_Hit]:
+        hits: list[_Hit] = []
+        seen: set[str] = set()
+        for start, char in enumerate(text):
+            for keyword in self._cjk_by_first.get(char, ()):
+                word = keyword.text
+                if word in seen:
+                    continue
+                if text.startswith(word, start):
+                    seen.add(word)
+                    hits.append(_Hit(keyword, start, start + len(word), 1.0))
+                elif (
+                    len(word) == 2
+                    and text[start + 2 : start + 3] == word[1]
+                    and text[start + 1 : start + 2] in _SEPARABLE_INFIXES
+                ):
+                    # Separable verbs take a measure word or aspect inside: 理个发, 吵了架.
+                    seen.add(word)
+                    hits.append(_Hit(keyword, start, start + 3, 1.0))
+        return hits
+
+    def _fuzzy_cjk(self, text: str, exact: list[_Hit]) -> list[_Hit]:
+        """Keywords of three or more characters with one typo.
+
+        A typo match must keep two content characters (not "理一下" of "修理一下"), what it
+        keeps must not already be explained by an exact hit ("手续" is no evidence of
+        "怎么弄手续") nor be a common morpheme ("楼道" of "楼道灯"), and it must be unambiguous: when "的上楼" is one typo away from both
+        "拿上楼" and "送上楼", it is evidence of neither.
+        """
+        found = {hit.keyword.text for hit in exact}
+        covered = {i for hit in exact for i in range(hit.start, hit.end)}
+        by_span: dict[tuple[int, int], list[_Keyword]] = defaultdict(list)
+        tried: set[tuple[str, int]] = set()
+        for position, gram in _fuzzy_grams(text):
+            for keyword, offset in self._cjk_fuzzy_by_gram.get(gram, ()):
+                start = position - offset
+                if keyword.text in found or (keyword.text, start) in tried:
+                    continue
+                tried.add((keyword.text, start))
+                span = _typo_span(keyword.text, text, start)
+                if span is None:
+                    continue
+                kept = [i for i in range(*span) if text[i] in keyword.text]
+                content = [i for i in kept if text[i] not in _ZH_FUNCTION_CHARS]
+                if len(content) < 2 or all(i in covered for i in content):
+                    continue
+                pairs = [text[i : i + 2] for i in kept if i + 1 in kept]
+                if pairs and all(_is_common_pair(p, self._bigram_df) for p in pairs):
+                    continue  # what survived is a common morpheme: "楼道" of "楼道灯"
+                by_span[span].append(keyword)
+        hits: list[_Hit] = []
+        for (begin, end), keywords in by_span.items():
+            if len(keywords) == 1 and keywords[0].text not in found:
+                found.add(keywords[0].text)
+                hits.append(_Hit(keywords[0], begin, end, _FUZZY_FACTOR))
+        return hits
+
+    def _latin(self, tokens: list[str]) -> list[_Hit]:
+        """Word and phrase hits; spans count tokens, so phrases can absorb their words."""
+        hits: list[_Hit] = []
+        seen: set[str] = set()
+        for position, token in enumerate(tokens):
+            found = self._latin_word(token)
+            if found is not None and found[0].text not in seen:
+                seen.add(found[0].text)
+                hits.append(_Hit(found[0], position, position + 1, found[1]))
+            for keyword, words in self._phrases_starting(token):
+                end = position + len(words)
+                if keyword.text in seen or end > len(tokens):
+                    continue
+                # Any word may carry an inflection: "picked up", "grab bars".
+                following = zip(tokens[position + 1 : end], words[1:], strict=True)
+                if all(_same_word(token, word) for token, word in following):
+                    seen.add(keyword.text)
+                    hits.append(_Hit(keyword, position, end, 1.0))
+        return hits
+
+    def _phrases_starting(self, token: str) -> list[tuple[_Keyword, list[str]]]:
+        found = list(self._latin_phrases.get(token, ()))
+        if len(token) >= 4:
+            for stem in _stems(token):
+                found.extend(self._latin_phrases.get(stem, ()))
+        return found
+
+    def _latin_word(self, token: str) -> tuple[_Keyword, float] | None:
+        """The keyword a word stands for, allowing inflections and typos, with its factor."""
+        keyword = self._latin_words.get(token)
+        if keyword is not None:
+            return keyword, 1.0
+        if token in _EN_STOPWORDS or len(token) < 4 or not token.isalpha():
+            return None
+        for stem in _stems(token):
+            keyword = self._latin_words.get(stem)
+            if keyword is not None:
+                return keyword, 1.0
+        if len(token) < _LATIN_FUZZY_MIN_LENGTH:
+            return None
+        # Typos rarely hit the first letter, and requiring it keeps "driver" from "river".
+        allowed = 1 if len(token) <= 8 else 2
+        best = process.extractOne(
+            token,
+            self._latin_fuzzy_by_first.get(token[0], ()),
+            scorer=Levenshtein.distance,
+            score_cutoff=allowed,
+        )
+        if best is None:
+            return None
+        return self._latin_words[best[0]], _FUZZY_FACTOR
+
+
+class _ExampleIndex:
+    """Learned (text, category) pairs, searched by character n-gram cosine similarity."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._categories: list[int] = []
+        self._sizes: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._categories)
+
+    def add(self, normalized: str, category: int) -> None:
+        features = _example_features(normalized)
+        if not features:
+            return
+        example = len(self._categories)
+        self._categories.append(category)
+        self._sizes.append(len(features))
+        for feature in features:
+            self._postings[feature].append(example)
+
+    def scores(self, normalized: str, n_categories: int) -> list[float]:
+        result = [0.0] * n_categories
+        if not self._categories:
+            return result
+        features = _example_features(normalized)
+        overlap: dict[int, int] = defaultdict(int)
+        for feature in features:
+            for example in self._postings.get(feature, ()):
+                overlap[example] += 1
+        best: list[list[float]] = [[] for _ in range(n_categories)]
+        for example, shared in overlap.items():
+            similarity = shared / math.sqrt(len(features) * self._sizes[example])
+            if similarity >= _EXAMPLE_FLOOR:
+                best[self._categories[example]].append(similarity)
+        for index, sims in enumerate(best):
+            if sims:
+                sims.sort(reverse=True)
+                result[index] = sum(s * d for s, d in zip(sims, _EXAMPLE_RANK_DECAY, strict=False))
+        return result
+
+
+class Classifier:
+    """Classifies a wish's text into one of the configured categories.
+
+    `examples` are staff corrections stored by the bot; `learn` adds one more at run time.
+    Unknown category ids in either raise ValueError (filter them against `category_ids`).
+    """
+
+    def __init__(
+        self,
+        categories: Sequence[CategorySpec],
+        examples: Iterable[tuple[str, str]] = (),
+        fallback: str = "other",
+    ) -> None:
+        ids = [spec.id for spec in categories]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate category ids in {ids}")
+        specs = list(categories)
+        if fallback not in ids:
+            specs.append(CategorySpec(fallback, ()))
+            ids.append(fallback)
+        self._ids = tuple(ids)
+        self._index = {category: i for i, category in enumerate(ids)}
+        self._fallback = self._index[fallback]
+        self._keywords = _KeywordMatcher(specs)
+        self._examples = _ExampleIndex()
+        for text, category in examples:
+            self.learn(text, category)
+
+    @property
+    def category_ids(self) -> tuple[str, ...]:
+        return self._ids
+
+    def learn(self, text: str, category: str) -> None:
+        """Add one staff correction as evidence for future wishes; O(length of text)."""
+        index = self._index.get(category)
+        if index is None:
+            raise ValueError(f"unknown category {category!r}")
+        self._examples.add(normalize(text), index)
+
+    def classify(self, text: str) -> Classification:
+        probabilities = self.probabilities(text)
+        order = sorted(range(len(self._ids)), key=lambda i: -probabilities[i])
+        best = order[0]
+        alternatives = tuple(self._ids[i] for i in order[1 : 1 + _MAX_ALTERNATIVES])
+        return Classification(self._ids[best], round(probabilities[best], 4), alternatives)
+
+    def probabilities(self, text: str) -> list[float]:
+        """Calibrated probability per category, in `category_ids` order."""
+        scores = self.scores(text)
+        scores[self._fallback] += _FALLBACK_BIAS
+        top = max(scores)
+        exps = [math.exp((score - top) / _TEMPERATURE) for score in scores]
+        total = sum(exps)
+        return [value / total for value in exps]
+
+    def scores(self, text: str) -> list[float]:
+        """Raw evidence per category (keywords plus learned examples), before calibration."""
+        normalized = normalize(text)
+        scores = self._keywords.evidence(normalized, len(self._ids))
+        if len(self._examples):
+            learned = self._examples.scores(normalized, len(self._ids))
+            for index, value in enumerate(learned):
+                scores[index] += _EXAMPLE_WEIGHT * value
+        return scores
+
+
+def bench_classify(classifier: Classifier, texts: Sequence[str]) -> dict[str, float]:
+    """Time `classify` on each text once; returns {"n", "p50_ms", "p95_ms"}."""
+    durations: list[float] = []
+    for text in texts:
+        started = time.perf_counter()
+        classifier.classify(text)
+        durations.append((time.perf_counter() - started) * 1000.0)
+    if not durations:
+        return {"n": 0, "p50_ms": 0.0, "p95_ms": 0.0}
+    durations.sort()
+    p95 = durations[min(len(durations) - 1, math.ceil(0.95 * len(durations)) - 1)]
+    return {"n": len(durations), "p50_ms": median(durations), "p95_ms": p95}
+
+
+def _gram_votes(owners: dict[str, dict[int, float]]) -> dict[str, tuple[tuple[int, float], ...]]:
+    """For each content character and character pair of the Chinese keywords, how its
+    keywords split between categories; only grams that lean clearly to one category vote."""
+    counts: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for word, factors in owners.items():
+        if not has_cjk(word):
+            continue
+        text = compact(word)
+        grams = {char for char in text if is_cjk(char)} - _ZH_FUNCTION_CHARS
+        pairs = {text[i : i + 2] for i in range(len(text) - 1)}
+        grams |= {pair for pair in pairs if is_cjk(pair[0]) and is_cjk(pair[1])} - _ZH_STOP_BIGRAMS
+        for gram in grams:
+            for index, factor in factors.items():
+                counts[gram][index] += factor / len(factors)
+    votes: dict[str, tuple[tuple[int, float], ...]] = {}
+    for gram, per_category in counts.items():
+        total = sum(per_category.values())
+        if total >= _VOTE_MIN_COUNT and max(per_category.values()) >= _VOTE_MIN_LEAN * total:
+            votes[gram] = tuple((index, value / total) for index, value in per_category.items())
+    return votes
+
+
+def _base_weight(word: str) -> float:
+    if has_cjk(word):
+        length = len(compact(word))
+        return _CJK_LENGTH_WEIGHT[min(length, len(_CJK_LENGTH_WEIGHT) - 1)]
+    if " " in word:
+        return _LATIN_PHRASE_WEIGHT
+    return _LATIN_SHORT_WORD_WEIGHT if len(word) <= 2 else _LATIN_WORD_WEIGHT
+
+
+def _fuzzy_grams(text: str) -> list[tuple[int, str]]:
+    """Adjacent pairs and pairs one apart, with their start: one typo spares at least one."""
+    grams = [(i, text[i : i + 2]) for i in range(len(text) - 1)]
+    grams.extend((i, text[i] + "_" + text[i + 2]) for i in range(len(text) - 2))
+    return grams
+
+
+def _typo_span(word: str, text: str, start: int) -> tuple[int, int] | None:
+    """Span of `text` near `start` that is `word` with one substitution (or, for words of four
+    characters or more, one missing or extra character); None if there is none."""
+    length = len(word)
+    candidates = [(start, start + length)]
+    if length >= 4:
+        candidates += [(start, start + length - 1), (start, start + length + 1)]
+        candidates += [(start - 1, start - 1 + length), (start + 1, start + 1 + length)]
+    for begin, end in candidates:
+        if begin < 0 or end > len(text):
+            continue
+        window = text[begin:end]
+        # The first and last characters are where a wrong window is most likely to go astray.
+        if window[0] not in word and window[-1] not in word:
+            continue
+        if Levenshtein.distance(word, window, score_cutoff=1) <= 1:
+            return begin, end
+    return None
+
+
+def _discount_overlaps(hits: list[_Hit]) -> None:
+    """Let a keyword found inside a longer keyword's span mostly yield to the longer one, and
+    let overlapping keywords of one category ("小孩" and "孩子" in "小孩子") count once."""
+    taken: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: h.start - h.end):
+        mine = {index for index, _ in hit.keyword.weights}
+        for longer in taken:
+            if hit.end <= longer.start or longer.end <= hit.start:
+                continue
+            same = bool(mine & {index for index, _ in longer.keyword.weights})
+            if longer.start <= hit.start and hit.end <= longer.end:
+                hit.factor *= _NESTED_SAME_FACTOR if same else _NESTED_OTHER_FACTOR
+                break
+            if same:
+                hit.factor *= _NESTED_SAME_FACTOR
+                break
+        taken.append(hit)
+
+
+def _is_common_pair(pair: str, keyword_df: dict[str, int]) -> bool:
+    return pair in _ZH_STOP_BIGRAMS or keyword_df.get(pair, 0) >= _COMMON_BIGRAM_DF
+
+
+def _same_word(token: str, word: str) -> bool:
+    return token == word or (len(token) >= 4 and word in _stems(token))
+
+
+def _stems(token: str) -> list[str]:
+    """Candidate dictionary forms of an English word: pipes→pipe, leaking/leakking→leak."""
+    stems: list[str] = []
+    for suffix in _INFLECTIONS:
+        # "fixing" → fix is fine; "apply" → app is not: short stems only for verb/plural endings.
+        shortest = 3 if suffix in _SHORT_STEM_SUFFIXES else 4
+        if token.endswith(suffix) and len(token) - len(suffix) >= shortest:
+            stem = token[: -len(suffix)]
+            stems.append(stem)
+            if len(stem) >= 4 and stem[-1] == stem[-2]:
+                stems.append(stem[:-1])  # stopped → stopp → stop
+            if suffix in ("ies", "ied"):
+                stems.append(stem + "y")
+            if suffix == "es" and stem.endswith("v"):
+                stems.append(stem[:-1] + "f")  # shelves → shelf
+            if suffix in ("es", "ed", "er", "ing"):
+                stems.append(stem + "e")  # leaves nothing out: pipes → pip, pipe
+    return stems
+
+
+def _example_features(normalized: str) -> set[str]:
+    """Character unigrams and bigrams of the Chinese parts, word stems of the English parts."""
+    features: set[str] = set()
+    cjk = compact(normalized)
+    for i, char in enumerate(cjk):
+        if not has_cjk(char):
+            continue
+        if char not in _ZH_STOP_CHARS:
+            features.add(char)
+        pair = cjk[i : i + 2]
+        if len(pair) == 2 and has_cjk(pair[1]) and pair not in _ZH_STOP_BIGRAMS:
+            features.add(pair)
+    for token in latin_tokens(normalized):
+        if token not in _EN_STOPWORDS and not token.isdigit():
+            features.add("~" + _crude_stem(token))
+    return features
+
+
+def _crude_stem(token: str) -> str:
+    """One form for pipe/pipes/piped/piping and leak/leaks/leakking: enough for similarity."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            token = token[: -len(suffix)]
+            break
+    if token.endswith("e") and len(token) > 3:
+        token = token[:-1]
+    if len(token) >= 4 and token[-1] == token[-2]:
+        token = token[:-1]
+    return token

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import make_engine, make_session_factory
+from bot.scheduler.clock import Clock
 from bot.services import grids, people
 from bot.services.context import AppContext, system_clock
 from bot.tg.commands import set_default_commands
@@ -92,9 +93,17 @@ async def make_storage(settings: Settings, app: AppContext) -> BaseStorage:
 class BotRunner:
     """Start and stop the whole bot in the current event loop."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = system_clock,
+        run_clock: bool = True,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        # Tests drive timers by hand (fire_due with a manual clock) instead of the real clock.
+        self.run_clock = run_clock
         self.engine: AsyncEngine | None = None
         self.bot: Bot | None = None
         self.dp: Dispatcher | None = None
@@ -122,6 +131,11 @@ class BotRunner:
             await grids.sync_grids(session, settings.community.grids)
         await people.bootstrap_admins(app)
         self.app = app
+        # Importing the feature services registers their timer handlers and calendar jobs.
+        import bot.services.offers
+        import bot.services.tasks  # noqa: F401
+
+        self.clock_jobs = Clock(app)
         self.dp = build_dispatcher(app, await make_storage(settings, app))
         self.dp.update.outer_middleware(self._last)
         self.dp.shutdown.register(self._drain)
@@ -152,11 +166,14 @@ class BotRunner:
                 await self.engine.dispose()
 
     async def _on_startup(self) -> None:
+        if self.run_clock:
+            self.clock_jobs.start()
         self.started.set()
 
     async def _drain(self) -> None:
         """Let in-flight handlers finish (bounded), then confirm the handled updates."""
         assert self.dp is not None and self.bot is not None
+        self.clock_jobs.stop()
         pending = set(self.dp._handle_update_tasks)  # aiogram keeps no public handle on them
         if pending:
             log.info("waiting for %d update(s) in progress", len(pending))

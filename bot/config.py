@@ -286,6 +286,45 @@ class WishesConfig(_Section):
     duplicate_similarity: float = Field(default=0.85, ge=0, le=1)
 
 
+class MatchingWeights(_Section):
+    skill: float = 3.0
+    specialty: float = 1.5
+    availability: float = 2.0
+    nearness: float = 2.0
+    load: float = 1.0
+    fairness: float = 1.0
+    reliability: float = 1.5
+    duty: float = 1.0
+    newcomer: float = 0.5
+    same_building: float = 1.0
+    same_grid: float = 0.8
+    same_community: float = 0.5
+    elsewhere: float = 0.1
+
+
+class MatchingConfig(_Section):
+    offer_k: int = Field(default=3, ge=1, le=50)
+    # Minutes an offer round waits for a claim before the next round, by urgency.
+    round_minutes: int = Field(default=240, ge=1)
+    round_minutes_urgent: int = Field(default=30, ge=1)
+    # Rounds: 1..grid_rounds the wish's grid, then neighbouring grids, then the community;
+    # after that staff are alerted (吹哨).
+    grid_rounds: int = Field(default=2, ge=1)
+    weights: MatchingWeights = Field(default_factory=MatchingWeights)
+
+
+class TasksConfig(_Section):
+    # Reminders to the volunteer before the agreed time, in minutes.
+    reminder_minutes: list[int] = Field(default_factory=lambda: [1440, 60])
+    # Nudge the volunteer when a claimed task has no agreed time after this many hours.
+    nudge_hours: int = Field(default=24, ge=1)
+    # Alert staff when a task is not done this many hours after the agreed time (or deadline).
+    overdue_hours: int = Field(default=24, ge=1)
+    # Remind the resident to confirm after this many hours; staff decide after this many days.
+    confirm_reminder_hours: int = Field(default=24, ge=1)
+    confirm_timeout_days: int = Field(default=3, ge=1)
+
+
 class RedisConfig(_Section):
     url: str | None = None
 
@@ -308,6 +347,8 @@ class Settings(BaseSettings):
     points: PointsConfig = Field(default_factory=PointsConfig)
     volunteers: VolunteersConfig = Field(default_factory=VolunteersConfig)
     wishes: WishesConfig = Field(default_factory=WishesConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 

@@ -6,12 +6,15 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers import common, profile
+    from handlers import common, profile, relay
     from handlers.resident import registration as resident_registration
+    from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
+    from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import wishes as staff_wishes
     from handlers.volunteer import registration as volunteer_registration
+    from handlers.volunteer import tasks as volunteer_tasks
 
     return [
         common.errors_router(),
@@ -21,6 +24,10 @@ def routers() -> list[Router]:
         volunteer_registration.router(),
         staff_volunteers.router(),
         staff_wishes.router(),
+        staff_tasks.router(),
+        volunteer_tasks.router(),
+        resident_tasks.router(),
+        relay.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         common.fallback_router(),
     ]

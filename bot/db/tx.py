@@ -8,12 +8,39 @@ starts a transaction; there, conditional UPDATEs and row locks do the work.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import WRITE_OPTION
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 async def begin_write(session: AsyncSession) -> None:
     if session.in_transaction():
         await session.commit()
     await session.connection(execution_options={WRITE_OPTION: True})
+
+
+def transactional(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A service that raises leaves no transaction open: it is rolled back at once.
+
+    Otherwise a refused request would keep SQLite's write lock until the update ends, and the
+    next writer in the same update (the conversation state, say) would wait on it.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except BaseException:
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, AsyncSession) and value.in_transaction():
+                    await value.rollback()
+            raise
+
+    return wrapper

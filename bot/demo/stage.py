@@ -123,7 +123,8 @@ class Stage:
 
     async def start_bot(self) -> None:
         settings = stage_settings(self.db_url, self.fake.base_url, self.admins, **self.sections)
-        self.runner = BotRunner(settings, clock=self.clock)
+        # A manual clock (tests) means timers are fired by the test, not by APScheduler.
+        self.runner = BotRunner(settings, clock=self.clock, run_clock=self.clock is system_clock)
         await self.runner.setup()
         self.runner.start_in_background()
         await self.fake.wait_for(lambda: self.fake.bot_is_polling, timeout=10)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CategoryCorrection, Escalation, Staff, Wish
-from bot.db.tx import begin_write
+from bot.db.tx import begin_write, transactional
 from bot.services import audit, wish_states
 from bot.services.context import AppContext
 from bot.services.errors import UserError
@@ -42,6 +42,7 @@ def _require(wish: Wish, *statuses: str) -> None:
         raise UserError("staff.wish_state_changed", id=wish.id)
 
 
+@transactional
 async def set_category(
     app: AppContext, session: AsyncSession, staff_user_id: int, wish_id: int, category: str
 ) -> Wish:
@@ -73,6 +74,7 @@ async def set_category(
     return wish
 
 
+@transactional
 async def approve(
     app: AppContext,
     session: AsyncSession,
@@ -97,6 +99,7 @@ async def approve(
     return wish
 
 
+@transactional
 async def reject(
     app: AppContext, session: AsyncSession, staff_user_id: int, wish_id: int, reason: str
 ) -> Wish:
@@ -116,6 +119,7 @@ async def reject(
     return wish
 
 
+@transactional
 async def merge(
     app: AppContext, session: AsyncSession, staff_user_id: int, wish_id: int, into_id: int
 ) -> Wish:
@@ -140,6 +144,7 @@ async def merge(
     return wish
 
 
+@transactional
 async def escalate(
     app: AppContext,
     session: AsyncSession,
@@ -186,6 +191,7 @@ async def open_escalation(session: AsyncSession, wish_id: int) -> Escalation | N
     )
 
 
+@transactional
 async def answer_escalation(
     app: AppContext,
     session: AsyncSession,

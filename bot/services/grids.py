@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import GridConfig
 from bot.db.models import Grid
-from bot.db.tx import begin_write
+from bot.db.tx import begin_write, transactional
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ def _view(grid: Grid) -> GridView:
     return GridView(grid.id, grid.code, grid.name, grid.community)
 
 
+@transactional
 async def sync_grids(session: AsyncSession, grids: list[GridConfig]) -> None:
     """Make the grids table match config. Grids gone from config are deactivated, not deleted."""
     await begin_write(session)

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ConversationState, PendingInput, Resident, Staff, User, Volunteer
-from bot.db.tx import begin_write
+from bot.db.tx import begin_write, transactional
 from bot.services import audit
 from bot.services.context import AppContext
 
@@ -66,6 +66,7 @@ def actor_of(user: User) -> Actor:
     )
 
 
+@transactional
 async def touch_user(
     session: AsyncSession, telegram_id: int, display_name: str, language: str
 ) -> tuple[User, bool]:
@@ -101,12 +102,14 @@ async def touch_user(
     return user, False
 
 
+@transactional
 async def set_language(session: AsyncSession, user_id: int, language: str) -> None:
     await begin_write(session)
     await session.execute(update(User).where(User.id == user_id).values(language=language))
     await session.commit()
 
 
+@transactional
 async def mark_blocked(session: AsyncSession, user_id: int) -> None:
     await begin_write(session)
     await session.execute(update(User).where(User.id == user_id).values(is_blocked=True))
@@ -134,6 +137,7 @@ async def bootstrap_admins(app: AppContext) -> None:
         await session.commit()
 
 
+@transactional
 async def erase_user(app: AppContext, session: AsyncSession, user_id: int) -> None:
     """/delete_me: remove personal data; keep anonymous rows that history points at."""
     await begin_write(session)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InviteCode, Resident, Staff, User, Volunteer
-from bot.db.tx import begin_write
+from bot.db.tx import begin_write, transactional
 from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
@@ -58,6 +58,7 @@ def clean_phone(value: str) -> str:
     return digits
 
 
+@transactional
 async def register_resident(
     app: AppContext, session: AsyncSession, user_id: int, form: ResidentForm
 ) -> None:
@@ -78,6 +79,7 @@ async def register_resident(
     await session.commit()
 
 
+@transactional
 async def update_resident(session: AsyncSession, user_id: int, **changes: object) -> None:
     await begin_write(session)
     allowed = {"grid_id", "building", "phone", "share_phone"}
@@ -113,6 +115,7 @@ async def staff_for_grid(session: AsyncSession, grid_id: int | None) -> list[int
     )
 
 
+@transactional
 async def register_volunteer(
     app: AppContext,
     session: AsyncSession,
@@ -158,6 +161,7 @@ async def register_volunteer(
     return volunteer.status
 
 
+@transactional
 async def review_volunteer(
     app: AppContext,
     session: AsyncSession,
@@ -194,6 +198,7 @@ async def review_volunteer(
     return volunteer
 
 
+@transactional
 async def update_volunteer(session: AsyncSession, user_id: int, **changes: object) -> None:
     await begin_write(session)
     allowed = {
@@ -214,6 +219,7 @@ async def _require_staff(session: AsyncSession, user_id: int) -> Staff:
     return staff
 
 
+@transactional
 async def create_invite(
     app: AppContext, session: AsyncSession, staff_user_id: int, kind: str, grid_id: int | None
 ) -> InviteCode:
@@ -236,6 +242,7 @@ async def create_invite(
     return invite
 
 
+@transactional
 async def redeem_invite(
     app: AppContext, session: AsyncSession, user_id: int, code: str
 ) -> InviteCode:

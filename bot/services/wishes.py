@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CategoryCorrection, PendingInput, Resident, Wish
-from bot.db.tx import begin_write
+from bot.db.tx import begin_write, transactional
 from bot.services import audit, wish_states
 from bot.services.context import AppContext
 from bot.services.errors import UserError
@@ -176,6 +176,7 @@ async def find_duplicate(
     return None
 
 
+@transactional
 async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft: Draft) -> Wish:
     """File a confirmed draft. Auto-review categories are approved on the spot."""
     await begin_write(session)
@@ -221,12 +222,13 @@ async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft:
 
 
 async def after_approval(app: AppContext, wish_id: int) -> None:
-    """Hook for what follows approval (offers to volunteers, once matching is wired in)."""
-    hook = getattr(app, "on_approved", None)
-    if hook is not None:
-        await hook(wish_id)
+    """An approved wish goes straight to the best-suited volunteers (党员接单)."""
+    from bot.services.offers import next_round
+
+    await next_round(app, wish_id)
 
 
+@transactional
 async def keep_pending(
     session: AsyncSession, user_id: int, text: str, photo_file_id: str | None = None
 ) -> None:
@@ -258,6 +260,7 @@ async def own_wish(session: AsyncSession, user_id: int, wish_id: int) -> Wish:
     return wish
 
 
+@transactional
 async def cancel_wish(app: AppContext, session: AsyncSession, user_id: int, wish_id: int) -> Wish:
     await begin_write(session)
     wish = await own_wish(session, user_id, wish_id)
@@ -274,6 +277,7 @@ async def cancel_wish(app: AppContext, session: AsyncSession, user_id: int, wish
     return wish
 
 
+@transactional
 async def add_details(
     app: AppContext, session: AsyncSession, user_id: int, wish_id: int, text: str
 ) -> Wish:

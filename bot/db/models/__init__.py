@@ -10,6 +10,7 @@ from bot.db.models.people import (
     User,
     Volunteer,
 )
+from bot.db.models.tasks import Offer, RelayMessage
 from bot.db.models.timers import Timer
 from bot.db.models.wishes import CategoryCorrection, Escalation, PendingInput, Wish, WishEvent
 
@@ -20,7 +21,9 @@ __all__ = [
     "Escalation",
     "Grid",
     "InviteCode",
+    "Offer",
     "PendingInput",
+    "RelayMessage",
     "Resident",
     "Staff",
     "Timer",

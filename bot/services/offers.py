@@ -1,0 +1,389 @@
+"""Offers (党员接单): the best-suited volunteers are offered an approved wish, round by round.
+
+Round 1..grid_rounds look in the wish's grid, the next round adds the neighbouring grids,
+the one after the whole community; when those are exhausted staff are alerted (吹哨). A round
+that nobody claims before its time-out (by urgency) gives way to the next. The first valid
+claim wins: a conditional UPDATE on the wish, so two presses can never both win.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Grid, Offer, Resident, Volunteer, Wish, WishEvent
+from bot.db.tx import begin_write, transactional
+from bot.scheduler.timers import cancel_timers, schedule, timer_handler
+from bot.services import audit, wish_states
+from bot.services.context import AppContext
+from bot.services.errors import UserError
+from bot.services.notices import Notice, SentRef
+from bot.services.registration import staff_for_grid
+from bot.services.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
+from matching.ranking import ExplainResult, Ranked, WishQuery, explain, rank
+from matching.slots import hours_until_next, slots_overlapping
+
+log = logging.getLogger(__name__)
+DECLINE_REASONS = ("busy", "skill", "far", "other")
+PAUSE_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    wish_id: int
+    round: int
+    offered: list[int]  # volunteer user ids
+    exhausted: bool  # no round left: staff were alerted
+
+
+def _round_area(wish: Wish, round_no: int, grid_rounds: int, ctx_codes: dict[str, int],
+                neighbours: dict[int, list[str]], grid_community: dict[int, int]) -> np.ndarray | None:  # fmt: skip
+    """The grids a round may offer to; None once every round is used up."""
+    if round_no <= grid_rounds:
+        return np.array([wish.grid_id], dtype=np.int64)
+    if round_no == grid_rounds + 1:
+        near = [ctx_codes[c] for c in neighbours.get(wish.grid_id, []) if c in ctx_codes]
+        return np.array([wish.grid_id, *near], dtype=np.int64)
+    if round_no == grid_rounds + 2:
+        community = grid_community.get(wish.grid_id)
+        return np.array([g for g, c in grid_community.items() if c == community], dtype=np.int64)
+    return None
+
+
+def wish_query(
+    app: AppContext, wish: Wish, building: str, community: int, exclude: set[int]
+) -> WishQuery:
+    slots = engine_slots(app.settings)
+    now = app.now().astimezone(app.settings.tz)
+    mask = 0
+    if wish.time_start is not None and wish.time_end is not None:
+        tz = app.settings.tz
+        mask = slots_overlapping(
+            wish.time_start.astimezone(tz), wish.time_end.astimezone(tz), slots
+        )
+    ids = app.settings.categories.ids
+    return WishQuery(
+        category_index=ids.index(wish.category) if wish.category in ids else len(ids) - 1,
+        text=wish.text,
+        slot_mask=mask,
+        slot_hours_until=hours_until_next(now, slots),
+        grid=wish.grid_id,
+        community=community,
+        building=building,
+        resident_user_id=wish.resident_id,
+        exclude_ids=frozenset(exclude),
+    )
+
+
+def round_minutes(app: AppContext, wish: Wish) -> int:
+    m = app.settings.matching
+    return m.round_minutes_urgent if wish.urgent else m.round_minutes
+
+
+async def next_round(
+    app: AppContext, wish_id: int, *, actor_id: int | None = None
+) -> RoundResult | None:
+    """Offer the wish to the next best volunteers. None if the wish is not open for offers."""
+    settings = app.settings
+    async with app.sessions() as session:
+        await begin_write(session)
+        wish = await session.get(Wish, wish_id, populate_existing=True)
+        if (
+            wish is None
+            or wish.status not in ("approved", "offered")
+            or wish.volunteer_id is not None
+        ):
+            return None
+        ctx = await build_pool(session, settings, app.now())
+        resident = await session.get(Resident, wish.resident_id)
+        asked = set(
+            (
+                await session.scalars(select(Offer.volunteer_id).where(Offer.wish_id == wish_id))
+            ).all()
+        )
+        query = wish_query(app, wish, (resident.building or "") if resident else "",
+                           ctx.grid_community.get(wish.grid_id, -1), asked)  # fmt: skip
+        chosen: list[Ranked] = []
+        round_no = wish.offer_round
+        while not chosen:
+            round_no += 1
+            area = _round_area(wish, round_no, settings.matching.grid_rounds, ctx.grid_codes,
+                               ctx.neighbours, ctx.grid_community)  # fmt: skip
+            if area is None:
+                break
+            chosen = rank(ctx.pool, query, engine_weights(settings), settings.matching.offer_k,
+                          allowed_grids=area)  # fmt: skip
+        now = app.now()
+        first_offer = wish.status == "approved"
+        if chosen:
+            wish.offer_round = round_no
+            if wish.status == "approved":
+                wish_states.move(
+                    session, wish, "offered", actor_id=actor_id, at=now, note=f"round {round_no}"
+                )
+            else:
+                wish_states.note(session, wish, f"round {round_no}", actor_id=actor_id, at=now)
+            offers = [
+                Offer(wish_id=wish_id, volunteer_id=r.volunteer_id, round=round_no, score=r.score,
+                      breakdown=r.breakdown, status="sent", created_at=now)
+                for r in chosen
+            ]  # fmt: skip
+            session.add_all(offers)
+            schedule(
+                session,
+                kind="offer.round_timeout",
+                key=f"wish:{wish_id}:round:{round_no}",
+                due_at=now + timedelta(minutes=round_minutes(app, wish)),
+                payload={"wish_id": wish_id, "round": round_no},
+            )
+        else:
+            wish.offer_round = round_no
+            wish_states.note(session, wish, "no volunteer left", actor_id=actor_id, at=now)
+        grid = await session.get(Grid, wish.grid_id)
+        group_chat = grid.group_chat_id if grid is not None else None
+        staff = [] if chosen else await staff_for_grid(session, wish.grid_id)
+        await session.commit()
+        offer_ids = [(o.id, o.volunteer_id) for o in offers] if chosen else []
+
+    for offer_id, volunteer_id in offer_ids:
+        ref = await app.notifier.notify(volunteer_id, Notice("offer.card", {"offer_id": offer_id}))
+        if ref is not None:
+            await _store_ref(app, offer_id, ref)
+    if first_offer and chosen and group_chat:
+        await post_to_group(app, wish_id, group_chat)
+    for staff_id in staff:
+        await app.notifier.notify(staff_id, Notice("staff.no_taker", {"id": wish_id}))
+    log.info("wish %s round %s offered to %s", wish_id, round_no, [v for _, v in offer_ids])
+    return RoundResult(wish_id, round_no, [v for _, v in offer_ids], exhausted=not chosen)
+
+
+async def _store_ref(app: AppContext, offer_id: int, ref: SentRef) -> None:
+    async with app.sessions() as session:
+        await begin_write(session)
+        await session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id)
+            .values(chat_id=ref.chat_id, message_id=ref.message_id)
+        )
+        await session.commit()
+
+
+async def post_to_group(app: AppContext, wish_id: int, chat_id: int) -> None:
+    """The grid's group chat (联络群) gets the wish, without personal data, with a Claim button."""
+    ref = await app.notifier.notify_chat(chat_id, Notice("group.wish_post", {"id": wish_id}))
+    if ref is None:
+        return
+    async with app.sessions() as session:
+        await begin_write(session)
+        await session.execute(
+            update(Wish)
+            .where(Wish.id == wish_id)
+            .values(group_chat_id=ref.chat_id, group_message_id=ref.message_id)
+        )
+        await session.commit()
+
+
+async def refresh_group_post(app: AppContext, wish_id: int) -> None:
+    async with app.sessions() as session:
+        wish = await session.get(Wish, wish_id)
+        if wish is None or wish.group_chat_id is None or wish.group_message_id is None:
+            return
+        ref = SentRef(wish.group_chat_id, wish.group_message_id)
+    await app.notifier.edit(ref, Notice("group.wish_post", {"id": wish_id}))
+
+
+async def _volunteer_may_claim(session: AsyncSession, wish: Wish, user_id: int) -> Volunteer:
+    volunteer = await session.get(Volunteer, user_id, populate_existing=True)
+    if volunteer is None:
+        raise UserError("task.not_volunteer")
+    if volunteer.status == "pending":
+        raise UserError("task.not_approved_yet")
+    if volunteer.status != "approved":
+        raise UserError("task.suspended")
+    if wish.resident_id == user_id:
+        raise UserError("task.own_wish")
+    active = await session.scalar(
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.volunteer_id == user_id, Wish.status.in_(ACTIVE))
+    )
+    if (active or 0) >= volunteer.max_active_tasks:
+        raise UserError("task.full", max=volunteer.max_active_tasks)
+    return volunteer
+
+
+@transactional
+async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Wish:
+    """The first valid claim wins; everyone else holding an offer is told it is taken."""
+    await begin_write(session)
+    wish = await session.get(Wish, wish_id, populate_existing=True)
+    if wish is None:
+        raise UserError("wish.unknown", id=wish_id)
+    if wish.volunteer_id == user_id and wish.status in ACTIVE:
+        raise UserError("task.already_yours", id=wish_id)
+    await _volunteer_may_claim(session, wish, user_id)
+    now = app.now()
+    result = await session.execute(
+        update(Wish)
+        .where(
+            Wish.id == wish_id,
+            Wish.status.in_(("approved", "offered")),
+            Wish.volunteer_id.is_(None),
+        )
+        .values(status="claimed", volunteer_id=user_id, claimed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise UserError("task.already_taken", id=wish_id)
+    session.add(
+        WishEvent(
+            wish_id=wish_id, from_status=wish.status, to_status="claimed", actor_id=user_id, at=now
+        )
+    )
+    await session.execute(
+        update(Offer).where(Offer.wish_id == wish_id, Offer.volunteer_id == user_id)
+        .values(status="claimed", answered_at=now)
+    )  # fmt: skip
+    losers = (
+        await session.execute(
+            select(Offer.id, Offer.chat_id, Offer.message_id, Offer.volunteer_id).where(
+                Offer.wish_id == wish_id, Offer.status == "sent", Offer.volunteer_id != user_id
+            )
+        )
+    ).all()
+    await session.execute(
+        update(Offer).where(Offer.wish_id == wish_id, Offer.status == "sent").values(status="taken")
+    )
+    await cancel_timers(session, key_prefix=f"wish:{wish_id}:round:")
+    schedule(
+        session,
+        kind="task.nudge",
+        key=f"wish:{wish_id}:nudge:{int(now.timestamp())}",
+        due_at=now + timedelta(hours=app.settings.tasks.nudge_hours),
+        payload={"wish_id": wish_id, "volunteer_id": user_id},
+    )
+    if wish.deadline is not None:
+        schedule(
+            session,
+            kind="task.overdue",
+            key=f"wish:{wish_id}:overdue:deadline:{user_id}",
+            due_at=wish.deadline + timedelta(hours=app.settings.tasks.overdue_hours),
+            payload={"wish_id": wish_id, "volunteer_id": user_id},
+        )
+    audit.record(session, user_id, "task.claim", "wish", wish_id)
+    await session.commit()
+    wish = await session.get(Wish, wish_id, populate_existing=True)
+    assert wish is not None
+    for _, chat_id, message_id, volunteer_id in losers:
+        if chat_id is not None and message_id is not None:
+            await app.notifier.edit(SentRef(chat_id, message_id), Notice("offer.taken", {"id": wish_id}),
+                                    lang=await _language(app, volunteer_id))  # fmt: skip
+    await refresh_group_post(app, wish_id)
+    await app.notifier.notify(wish.resident_id, Notice("task.claimed_resident", {"id": wish_id}))
+    await app.notifier.notify(user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"}))
+    return wish
+
+
+async def _language(app: AppContext, user_id: int) -> str:
+    from bot.db.models import User
+
+    async with app.sessions() as session:
+        user = await session.get(User, user_id)
+        return user.language if user is not None else app.settings.community.default_language
+
+
+@transactional
+async def decline(
+    app: AppContext, session: AsyncSession, wish_id: int, user_id: int, reason: str
+) -> bool:
+    """Record a decline (its reason feeds the engine). True if the round is now empty."""
+    if reason not in DECLINE_REASONS:
+        raise UserError("errors.stale_button")
+    await begin_write(session)
+    now = app.now()
+    result = await session.execute(
+        update(Offer)
+        .where(Offer.wish_id == wish_id, Offer.volunteer_id == user_id, Offer.status == "sent")
+        .values(status="declined", decline_reason=reason, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise UserError("offer.no_longer_open", id=wish_id)
+    open_left = await session.scalar(
+        select(func.count())
+        .select_from(Offer)
+        .where(Offer.wish_id == wish_id, Offer.status == "sent")
+    )
+    audit.record(session, user_id, "offer.decline", "wish", wish_id, reason=reason)
+    await session.commit()
+    if not open_left:
+        await next_round(app, wish_id)
+        return True
+    return False
+
+
+@transactional
+async def pause_week(app: AppContext, session: AsyncSession, user_id: int) -> datetime:
+    await begin_write(session)
+    until = app.now() + timedelta(days=PAUSE_DAYS)
+    await session.execute(
+        update(Volunteer).where(Volunteer.user_id == user_id).values(paused_until=until)
+    )
+    audit.record(session, user_id, "volunteer.pause", "user", user_id)
+    await session.commit()
+    return until
+
+
+@transactional
+async def resume_offers(app: AppContext, session: AsyncSession, user_id: int) -> None:
+    await begin_write(session)
+    await session.execute(
+        update(Volunteer).where(Volunteer.user_id == user_id).values(paused_until=None)
+    )
+    await session.commit()
+
+
+@timer_handler("offer.round_timeout")
+async def _round_timed_out(app: AppContext, payload: dict[str, object], due_at: datetime) -> None:
+    wish_id, round_no = int(payload["wish_id"]), int(payload["round"])  # type: ignore[call-overload]
+    async with app.sessions() as session:
+        await begin_write(session)
+        wish = await session.get(Wish, wish_id)
+        if wish is None or wish.status != "offered" or wish.offer_round != round_no:
+            return  # claimed, cancelled or already moved on
+        await session.execute(
+            update(Offer).where(Offer.wish_id == wish_id, Offer.round == round_no, Offer.status == "sent")
+            .values(status="expired")
+        )  # fmt: skip
+        await session.commit()
+    await next_round(app, wish_id)
+
+
+async def why(app: AppContext, session: AsyncSession, wish_id: int, volunteer_user_id: int | None = None
+              ) -> tuple[list[Offer], ExplainResult | None]:  # fmt: skip
+    """Staff ask why: the offers with their score breakdowns, and one volunteer explained now."""
+    offers = list(
+        (
+            await session.scalars(select(Offer).where(Offer.wish_id == wish_id).order_by(Offer.id))
+        ).all()
+    )
+    if volunteer_user_id is None:
+        return offers, None
+    wish = await session.get(Wish, wish_id)
+    if wish is None:
+        raise UserError("wish.unknown", id=wish_id)
+    ctx = await build_pool(session, app.settings, app.now())
+    resident = await session.get(Resident, wish.resident_id)
+    query = wish_query(app, wish, (resident.building or "") if resident else "",
+                       ctx.grid_community.get(wish.grid_id, -1), {o.volunteer_id for o in offers})  # fmt: skip
+    try:
+        return offers, explain(ctx.pool, query, engine_weights(app.settings), volunteer_user_id)
+    except KeyError:
+        return offers, None  # not in the pool: not approved, paused or blocked

@@ -1,0 +1,85 @@
+"""Staff: verify finished tasks (社区核实), settle disputes, and ask why someone was offered a wish."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Volunteer
+from bot.i18n import Translator
+from bot.services import offers, tasks
+from bot.services.context import AppContext
+from bot.services.people import ROLE_STAFF, Actor
+from bot.tg.callbacks_tasks import StaffTaskCb
+from bot.tg.filters import HasRole, PrivateChat
+
+COMPONENT_ORDER = ("skill", "specialty", "availability", "nearness", "load", "fairness", "reliability", "duty", "newcomer")
+
+
+def router() -> Router:
+    r = Router(name="staff.tasks")
+    r.callback_query.filter(HasRole(ROLE_STAFF))
+    r.callback_query.register(pressed, StaffTaskCb.filter())
+    r.message.register(why_command, Command("why"), PrivateChat(), HasRole(ROLE_STAFF))
+    return r
+
+
+async def pressed(query: CallbackQuery, callback_data: StaffTaskCb, actor: Actor, t: Translator,
+                  session: AsyncSession, app: AppContext) -> None:  # fmt: skip
+    action, wish_id = callback_data.action, callback_data.wish_id
+    message = query.message
+    if action == "why":
+        await query.answer()
+        if message is not None:
+            await message.answer(await why_text(app, session, t, wish_id, None))
+        return
+    if action == "verify":
+        await tasks.verify(app, session, wish_id, actor.user_id)
+        key = "staff.verified"
+    else:
+        await tasks.resolve_dispute(app, session, wish_id, actor.user_id, action)
+        key = f"staff.dispute_{action}_done"
+    await query.answer()
+    if message is not None:
+        await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await message.answer(t(key, id=wish_id))
+
+
+def _breakdown(t: Translator, breakdown: dict[str, float]) -> str:
+    parts = [f"{t(f'why.{k}')} {breakdown[k]:.2f}" for k in COMPONENT_ORDER if k in breakdown]
+    return "，".join(parts)
+
+
+async def why_text(app: AppContext, session: AsyncSession, t: Translator, wish_id: int, name: str | None) -> str:
+    volunteer_id = None
+    if name:
+        volunteer_id = await session.scalar(select(Volunteer.user_id).where(Volunteer.name == name))
+        if volunteer_id is None:
+            return t("why.unknown_volunteer", name=name)
+    found, explained = await offers.why(app, session, wish_id, volunteer_id)
+    names = {v.user_id: v.name for v in (await session.scalars(select(Volunteer).where(
+        Volunteer.user_id.in_([o.volunteer_id for o in found])))).all()}  # fmt: skip
+    lines = [t("why.header", id=wish_id)] if found else [t("why.no_offers", id=wish_id)]
+    for offer in found:
+        lines.append(t("why.offer_line", round=offer.round, name=names.get(offer.volunteer_id, "?"),
+                       score=f"{offer.score:.2f}", status=t(f"why.status_{offer.status}"),
+                       parts=_breakdown(t, offer.breakdown)))  # fmt: skip
+    if name:
+        if explained is None:
+            lines.append(t("why.not_in_pool", name=name))
+        elif explained.eligible:
+            lines.append(t("why.eligible", name=name, score=f"{explained.score:.2f}", parts=_breakdown(t, explained.breakdown)))
+        else:
+            lines.append(t("why.ineligible", name=name, reason=t(f"why.reason_{explained.reason}")))
+    return "\n".join(lines)
+
+
+async def why_command(message: Message, command: CommandObject, t: Translator, session: AsyncSession, app: AppContext) -> None:
+    args = (command.args or "").split(maxsplit=1)
+    if not args or not args[0].lstrip("#").isdigit():
+        await message.answer(t("why.usage"))
+        return
+    await message.answer(await why_text(app, session, t, int(args[0].lstrip("#")), args[1] if len(args) > 1 else None))

@@ -206,20 +206,21 @@ def category_choices(
     return kb.rows(*grid)
 
 
+def draft_markup(t: Translator) -> kb.InlineKeyboardMarkup:
+    return kb.rows(
+        [kb.button(t("wish.confirm"), WishCb(action="ok", wish_id=0).pack())],
+        [
+            kb.button(t("wish.change_category"), WishCb(action="chcat", wish_id=0).pack()),
+            kb.button(t("wish.change_time"), WishCb(action="chtime", wish_id=0).pack()),
+        ],
+        [kb.button(t("common.cancel"), WishCb(action="drop", wish_id=0).pack())],
+    )
+
+
 async def show_draft(
     message: Message, t: Translator, app: AppContext, draft: dict[str, object]
 ) -> None:
-    await message.answer(
-        draft_text(app, t, draft),
-        reply_markup=kb.rows(
-            [kb.button(t("wish.confirm"), WishCb(action="ok", wish_id=0).pack())],
-            [
-                kb.button(t("wish.change_category"), WishCb(action="chcat", wish_id=0).pack()),
-                kb.button(t("wish.change_time"), WishCb(action="chtime", wish_id=0).pack()),
-            ],
-            [kb.button(t("common.cancel"), WishCb(action="drop", wish_id=0).pack())],
-        ),
-    )
+    await message.answer(draft_text(app, t, draft), reply_markup=draft_markup(t))
 
 
 def time_choices(t: Translator) -> kb.InlineKeyboardMarkup:
@@ -287,8 +288,9 @@ async def draft_action(
         draft["category"] = callback_data.arg
         draft["confidence"] = 1.0
         await state.update_data(draft=draft)
-        await message.edit_text(draft_text(app, t, draft))  # type: ignore[union-attr]
-        await show_draft_buttons(message, t, app, draft)  # type: ignore[arg-type]
+        await message.edit_text(  # type: ignore[union-attr]
+            draft_text(app, t, draft), reply_markup=draft_markup(t)
+        )
     elif action == "chtime":
         await state.set_state(WishDraft.time)
         await message.answer(t("wish.time_ask"), reply_markup=time_choices(t))
@@ -309,21 +311,6 @@ async def draft_action(
         draft["duplicate_of"] = None
         await state.update_data(draft=draft)
         await show_draft(message, t, app, draft)  # type: ignore[arg-type]
-
-
-async def show_draft_buttons(
-    message: Message, t: Translator, app: AppContext, draft: dict[str, object]
-) -> None:
-    await message.edit_reply_markup(  # type: ignore[union-attr]
-        reply_markup=kb.rows(
-            [kb.button(t("wish.confirm"), WishCb(action="ok", wish_id=0).pack())],
-            [
-                kb.button(t("wish.change_category"), WishCb(action="chcat", wish_id=0).pack()),
-                kb.button(t("wish.change_time"), WishCb(action="chtime", wish_id=0).pack()),
-            ],
-            [kb.button(t("common.cancel"), WishCb(action="drop", wish_id=0).pack())],
-        )
-    )
 
 
 async def time_typed(message: Message, state: FSMContext, t: Translator, app: AppContext) -> None:

@@ -150,8 +150,39 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
                     await admin.press("一般", expect="期限")
                     await admin.press("7天", expect="已通过")
 
-    log.section("居民查看 · the resident follows her wishes")
+    log.section("党员接单 · a volunteer takes the order")
+    offer = await li.expect("水管漏水")
+    mark = stage.fake.mark()
+    await li.press("我来接单", message_id=offer.message_id, expect="接单成功")
+    task = await li.expect("详情", after=mark)
+    await ann.expect("接单了", after=mark)
+    await li.press("约定时间", message_id=task.message_id, expect="约好的时间")
+    await li.say("周六上午9点", expect="提醒您")
+    await li.press("联系居民", message_id=task.message_id, expect="转达")
+    mark = stage.fake.mark()
+    await li.say("阿姨您好，我周六上午9点带工具过来", expect="已转达")
+    note = await ann.expect("志愿者说", after=mark)
+    await ann.press("回复", message_id=note.message_id, expect="转达")
+    await ann.say("好的，谢谢小李！", expect="已转达")
+
+    log.section("服务 · 报告 · done, confirmed, verified")
+    await li.press("✅ 已完成", message_id=task.message_id, expect="完成情况")
+    mark = stage.fake.mark()
+    await li.say("换了新的水管接头，已经不漏了", expect="标记完成")
+    ask = await ann.expect("打个分", after=mark)
+    mark = stage.fake.mark()
+    await ann.press("⭐⭐⭐⭐⭐", message_id=ask.message_id, expect="谢谢您的评价")
+    await ann.press("不用了", expect="谢谢您")
+    verify = await admin.expect("请核实", after=mark)
+    mark = stage.fake.mark()
+    await admin.press("✅ 核实通过", message_id=verify.message_id, expect="已核实")
+    await li.expect("社区已核实", after=mark)
+    await ann.expect("办结", after=mark)
+
+    log.section("查看 · following up")
     await ann.say("/mywishes", expect="我的心愿")
+    await li.say("/mytasks")
+    await admin.say("/why 1", expect="派单记录")
 
     async with stage.app.sessions() as session:
         return {
@@ -165,9 +196,9 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
                 or 0
             ),
             "wishes": int(await session.scalar(select(func.count()).select_from(Wish)) or 0),
-            "wishes_approved": int(
+            "wishes_closed": int(
                 await session.scalar(
-                    select(func.count()).select_from(Wish).where(Wish.status == "approved")
+                    select(func.count()).select_from(Wish).where(Wish.status == "closed")
                 )
                 or 0
             ),

@@ -206,8 +206,8 @@ async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None
     assert classifier is not None
     text, similar = "小区里有人遛狗不拴绳", "楼下有人遛狗不牵绳子"
     before = classifier.classify(similar).category
-    assert before != target  # the correction is what changes it
     target = "mediation"  # the keywords say environment; staff see a neighbour dispute
+    assert before != target  # the correction is what changes it
     async with stage.app.sessions() as session:
         draft = await wishes.draft_wish(stage.app, session, ann_uid, text)
         wish = await wishes.file_wish(stage.app, session, ann_uid, draft)

@@ -55,6 +55,11 @@ _NESTED_OTHER_FACTOR = 0.25  # "卫生" inside a hit of "卫生间" (another cat
 _NESTED_SAME_FACTOR = 0.5  # "漏水" inside "水管漏水": same category, partly redundant
 _COMMON_BIGRAM_DF = 4  # a character pair in this many keywords is a common morpheme
 _LATIN_FUZZY_MIN_LENGTH = 5  # four-letter words have too many one-typo neighbours
+# A Chinese keyword found across a space or punctuation ("看看 她好几天" for "看看她") is
+# usually two clauses touching, sometimes a word split by voice input ("水 龙头").
+_ACROSS_BREAK_FACTOR = 0.5
+# A frame "去…拿" spans what it governs; its parts may be this many characters apart.
+_FRAME_MAX_GAP = 8
 
 # Character votes, for what no keyword explains: far below one keyword each. A character or
 # pair votes if the keywords use it at least twice and at least half of them in one category.
@@ -106,7 +111,7 @@ _ZH_STOP_CHARS = frozenset(
 # Characters too common to carry a typo match on their own ("不好" of "修不好").
 _ZH_FUNCTION_CHARS = frozenset(
     "不了一下个的好上来去到住掉开起过着得动会能要在有是我你他她这那就都也还把被给让点些么吗呢吧啊"
-    "人家太很没又再说看想帮找请大小多少天时里边面后前忙哪儿啥咋怎办弄做"
+    "人家太很没又再说看想帮找请大小多少天时里边面后前忙哪儿啥咋怎办弄做们俺咱呀哦嗯啦嘛呐"
 )
 _SEPARABLE_INFIXES = frozenset("个了过完次顿场")
 # Pairs common in any request: not learned from, and no basis for a typo match.
@@ -119,6 +124,9 @@ _ZH_STOP_BIGRAMS = _word_set(
 
 
 CONTEXT_MARK = "~"  # keyword prefix: a context word ("~老伴"), weak evidence on its own
+# Joins the parts of a frame keyword ("去…拿", "把…送到"): a construction that decides the
+# category whatever stands in the gap ("去医院拿药" is an errand although 医院 is health).
+FRAME_MARK = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +154,7 @@ class _Hit:
     start: int
     end: int
     factor: float
+    frame: bool = False  # a frame discounts what it governs for other categories only
 
 
 class _KeywordMatcher:
@@ -153,12 +162,24 @@ class _KeywordMatcher:
 
     def __init__(self, categories: Sequence[CategorySpec]) -> None:
         owners: dict[str, dict[int, float]] = defaultdict(dict)
+        frame_owners: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
         for index, spec in enumerate(categories):
             for raw in spec.keywords:
                 factor = _CONTEXT_FACTOR if raw.startswith(CONTEXT_MARK) else 1.0
+                if FRAME_MARK in raw:
+                    head, _, tail = raw.partition(FRAME_MARK)
+                    parts = (compact(normalize(head)), compact(normalize(tail)))
+                    if all(parts):
+                        previous = frame_owners[parts].get(index, 0.0)
+                        frame_owners[parts][index] = max(factor, previous)
+                    continue
                 word = normalize(raw)
                 if word:
                     owners[word][index] = max(factor, owners[word].get(index, 0.0))
+        self._frames = [
+            (_Keyword(head + FRAME_MARK + tail, _shares(head + tail, factors)), head, tail)
+            for (head, tail), factors in frame_owners.items()
+        ]
 
         self._cjk_by_first: dict[str, list[_Keyword]] = defaultdict(list)
         self._cjk_fuzzy_by_gram: dict[str, list[tuple[_Keyword, int]]] = defaultdict(list)
@@ -171,9 +192,7 @@ class _KeywordMatcher:
             for pair in {word[i : i + 2] for i in range(len(word) - 1)}:
                 self._bigram_df[pair] += 1
         for word, factors in owners.items():
-            share = _base_weight(word) / len(factors)
-            weights = tuple((index, share * factor) for index, factor in factors.items())
-            keyword = _Keyword(word, weights)
+            keyword = _Keyword(word, _shares(word, factors))
             if has_cjk(word):
                 cjk = compact(word)
                 self._cjk_by_first[cjk[0]].append(keyword)
@@ -193,7 +212,7 @@ class _KeywordMatcher:
         explains (a wish in words no list foresaw still leans the right way)."""
         scores = [0.0] * n_categories
         cjk = compact(normalized)
-        hits = self._cjk_hits(cjk)
+        hits = self._cjk_hits(normalized)
         for hit in hits + self._latin_hits(normalized):
             for index, weight in hit.keyword.weights:
                 scores[index] += weight * hit.factor
@@ -208,12 +227,31 @@ class _KeywordMatcher:
 
     def match(self, normalized: str) -> list[_Hit]:
         """All keyword hits, Chinese then English (spans index characters, then tokens)."""
-        return self._cjk_hits(compact(normalized)) + self._latin_hits(normalized)
+        return self._cjk_hits(normalized) + self._latin_hits(normalized)
 
-    def _cjk_hits(self, cjk: str) -> list[_Hit]:
+    def _cjk_hits(self, normalized: str) -> list[_Hit]:
+        cjk = compact(normalized)
+        breaks = _break_positions(normalized)
         hits = self._exact_cjk(cjk)
-        _discount_overlaps(hits)
         hits.extend(self._fuzzy_cjk(cjk, hits))
+        for hit in hits:
+            if any(hit.start < position < hit.end for position in breaks):
+                hit.factor *= _ACROSS_BREAK_FACTOR
+        hits.extend(self._frame_hits(cjk, breaks))
+        _discount_overlaps(hits)
+        return hits
+
+    def _frame_hits(self, text: str, breaks: set[int]) -> list[_Hit]:
+        """Frames within one clause: "帮我去医院拿药", not "找个兼职 时间灵活"."""
+        hits: list[_Hit] = []
+        for keyword, head, tail in self._frames:
+            start = text.find(head)
+            if start < 0:
+                continue
+            gap_start = start + len(head)
+            end = text.find(tail, gap_start, gap_start + _FRAME_MAX_GAP + len(tail))
+            if end >= 0 and not any(start < b < end + len(tail) for b in breaks):
+                hits.append(_Hit(keyword, start, end + len(tail), 1.0, frame=True))
         return hits
 
     def _latin_hits(self, normalized: str) -> list[_Hit]:
@@ -510,6 +548,24 @@ def _gram_votes(owners: dict[str, dict[int, float]]) -> dict[str, tuple[tuple[in
     return votes
 
 
+def _shares(word: str, factors: dict[int, float]) -> tuple[tuple[int, float], ...]:
+    """A keyword's weight per owning category: split evenly, scaled down for context words."""
+    share = _base_weight(word) / len(factors)
+    return tuple((index, share * factor) for index, factor in factors.items())
+
+
+def _break_positions(normalized: str) -> set[int]:
+    """Offsets in `compact(normalized)` where a space (or punctuation, or emoji) stood."""
+    positions: set[int] = set()
+    offset = 0
+    for char in normalized:
+        if char == " ":
+            positions.add(offset)
+        else:
+            offset += 1
+    return positions
+
+
 def _base_weight(word: str) -> float:
     if has_cjk(word):
         length = len(compact(word))
@@ -556,6 +612,8 @@ def _discount_overlaps(hits: list[_Hit]) -> None:
             if hit.end <= longer.start or longer.end <= hit.start:
                 continue
             same = bool(mine & {index for index, _ in longer.keyword.weights})
+            if same and longer.frame:
+                continue
             if longer.start <= hit.start and hit.end <= longer.end:
                 hit.factor *= _NESTED_SAME_FACTOR if same else _NESTED_OTHER_FACTOR
                 break

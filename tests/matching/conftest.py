@@ -52,3 +52,13 @@ def dev_set() -> list[tuple[str, str]]:
 @pytest.fixture(scope="session")
 def holdout_set() -> list[tuple[str, str]]:
     return load_wishes("wishes_holdout.tsv")
+
+
+@pytest.fixture(scope="session")
+def holdout2_set() -> list[tuple[str, str]]:
+    return load_wishes("wishes_holdout2.tsv")
+
+
+@pytest.fixture(scope="session")
+def holdout3_set() -> list[tuple[str, str]]:
+    return load_wishes("wishes_holdout3.tsv")

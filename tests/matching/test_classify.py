@@ -88,16 +88,41 @@ def test_dev_set_is_large_balanced_and_partly_english(dev_set: list[tuple[str, s
 def test_dev_set_accuracy_floors(classifier: Classifier, dev_set: list[tuple[str, str]]) -> None:
     top1, top3 = accuracy(classifier, dev_set)
     print(f"\ndev set: n={len(dev_set)} top-1={top1:.3f} top-3={top3:.3f}")
-    assert top1 >= 0.90
-    assert top3 >= 0.98
+    assert top1 >= 0.94
+    assert top3 >= 0.99
 
 
 def test_holdout_accuracy(classifier: Classifier, holdout_set: list[tuple[str, str]]) -> None:
     """Written after the keywords were frozen and never used to tune them: the honest figure."""
     top1, top3 = accuracy(classifier, holdout_set)
     print(f"\nhold-out set: n={len(holdout_set)} top-1={top1:.3f} top-3={top3:.3f}")
-    assert top1 >= 0.80
-    assert top3 >= 0.97
+    assert top1 >= 0.90
+    assert top3 >= 0.98
+
+
+def test_second_holdout_accuracy(
+    classifier: Classifier, holdout2_set: list[tuple[str, str]]
+) -> None:
+    """150 wishes written blind before a second round of tuning, whose errors then guided it
+    (by kind of wording, not sentence by sentence): no longer honest, kept as a regression floor."""
+    assert len(holdout2_set) >= 150
+    assert {label for label, _ in holdout2_set} == set(CATEGORY_IDS)
+    top1, top3 = accuracy(classifier, holdout2_set)
+    print(f"\nhold-out 2: n={len(holdout2_set)} top-1={top1:.3f} top-3={top3:.3f}")
+    assert top1 >= 0.95
+    assert top3 >= 0.99
+
+
+def test_third_holdout_accuracy(
+    classifier: Classifier, holdout3_set: list[tuple[str, str]]
+) -> None:
+    """100 wishes written after the second freeze and classified once: the honest figure for
+    fresh wording (77 % top-1 when written). A floor against regressions, not a target."""
+    assert len(holdout3_set) >= 100
+    top1, top3 = accuracy(classifier, holdout3_set)
+    print(f"\nhold-out 3: n={len(holdout3_set)} top-1={top1:.3f} top-3={top3:.3f}")
+    assert top1 >= 0.76
+    assert top3 >= 0.94
 
 
 def test_classification_speed_is_measured(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -9,13 +11,14 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import DEFAULTS_DIR, Settings
 from bot.db.models import CategoryCorrection, PendingInput, Resident, Wish
 from bot.db.tx import begin_write, transactional
 from bot.services import audit, wish_states
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
-from matching.classify import CategorySpec, Classifier
+from matching.classify import CategorySpec, Classifier, load_training
 from matching.text import normalize
 from matching.timewindow import extract_time
 
@@ -68,27 +71,41 @@ class Draft:
         )
 
 
-def category_specs(app: AppContext) -> list[CategorySpec]:
+def category_specs(settings: Settings) -> list[CategorySpec]:
     return [
         CategorySpec(id=c.id, keywords=tuple(c.keywords_zh + c.keywords_en))
-        for c in app.settings.categories.resolved
+        for c in settings.categories.resolved
     ]
 
 
+@functools.cache
+def training_rows() -> tuple[tuple[str, str], ...]:
+    """Labelled wishes shipped with the bot: the classifier's learned part trains on them."""
+    return tuple(load_training(DEFAULTS_DIR / "wishes_train.tsv"))
+
+
+def build_classifier(settings: Settings, examples: Iterable[tuple[str, str]] = ()) -> Classifier:
+    known = set(settings.categories.ids)
+    return Classifier(
+        category_specs(settings),
+        examples=[(text, cat) for text, cat in examples if cat in known],
+        fallback="other",
+        training=training_rows(),
+    )
+
+
 async def load_classifier(app: AppContext) -> Classifier:
-    """Build the classifier from config keywords plus every staff correction so far."""
+    """The classifier from config keywords, the shipped examples and every staff correction."""
     async with app.sessions() as session:
         rows = (
             await session.execute(select(CategoryCorrection.text, CategoryCorrection.to_category))
         ).all()
-    known = set(app.settings.categories.ids)
-    examples = [(text, cat) for text, cat in rows if cat in known]
-    return Classifier(category_specs(app), examples=examples, fallback="other")
+    return build_classifier(app.settings, [(text, cat) for text, cat in rows])
 
 
 def classifier_of(app: AppContext) -> Classifier:
     if app.classifier is None:
-        app.classifier = Classifier(category_specs(app), fallback="other")
+        app.classifier = build_classifier(app.settings)
     return app.classifier
 
 

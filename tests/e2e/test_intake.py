@@ -204,9 +204,9 @@ async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None
     ann_uid = await resident(stage, ann)
     classifier = stage.app.classifier
     assert classifier is not None
-    text, similar = "小区里有人遛狗不拴绳", "楼下有人遛狗不牵绳子"
+    text, similar = "想请人教我做几道家常菜", "想找人教我做红烧肉"
     before = classifier.classify(similar).category
-    target = "mediation"  # the keywords say environment; staff see a neighbour dispute
+    target = "eldercare"  # staff file cooking lessons for the elderly under 助老陪伴
     assert before != target  # the correction is what changes it
     async with stage.app.sessions() as session:
         draft = await wishes.draft_wish(stage.app, session, ann_uid, text)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from matching.classify import CategorySpec, Classifier
+from matching.classify import CategorySpec, Classifier, load_training
 
 ROOT = Path(__file__).resolve().parents[2]
 CATEGORIES_TOML = ROOT / "bot" / "defaults" / "categories.toml"
 DATA = ROOT / "tests" / "data"
+TRAINING_TSV = ROOT / "bot" / "defaults" / "wishes_train.tsv"
 
 
 def load_specs() -> list[CategorySpec]:
@@ -42,6 +43,26 @@ def specs() -> list[CategorySpec]:
 def classifier(specs: list[CategorySpec]) -> Classifier:
     """Shared, never taught: tests that call learn() build their own."""
     return Classifier(specs)
+
+
+@pytest.fixture(scope="session")
+def training() -> list[tuple[str, str]]:
+    """The shipped training wishes, as (text, category)."""
+    return load_training(TRAINING_TSV)
+
+
+@pytest.fixture(scope="session")
+def trained(specs: list[CategorySpec], training: list[tuple[str, str]]) -> Classifier:
+    """Keywords blended with the model trained on the shipped file, as the bot builds it."""
+    return Classifier(specs, training=training)
+
+
+@pytest.fixture(scope="session", params=["keywords", "trained"])
+def either(
+    request: pytest.FixtureRequest, classifier: Classifier, trained: Classifier
+) -> Classifier:
+    """Behaviour both the keyword-only and the trained classifier must show."""
+    return classifier if request.param == "keywords" else trained
 
 
 @pytest.fixture(scope="session")

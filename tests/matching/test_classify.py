@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.classify import CategorySpec, Classification, Classifier, bench_classify
+from matching.classify import (
+    CategorySpec,
+    Classification,
+    Classifier,
+    bench_classify,
+    load_training,
+)
 from matching.text import cjk_bigrams, compact, latin_tokens, normalize
 
 from .conftest import CATEGORIES_TOML
@@ -136,6 +143,111 @@ def test_classification_speed_is_measured(
     assert 0 < stats["p50_ms"] <= stats["p95_ms"]
 
 
+# --- the learned model (trained on bot/defaults/wishes_train.tsv) ----------------------------
+
+
+def test_training_file_is_labelled_and_never_holds_the_third_holdout(
+    training: list[tuple[str, str]], holdout3_set: list[tuple[str, str]]
+) -> None:
+    """Holdout 3 stays the honest figure for fresh wording: no line of it may be trained on."""
+    assert len(training) >= 1500
+    assert {category for _, category in training} == set(CATEGORY_IDS)
+    trained_texts = {compact(normalize(text)) for text, _ in training}
+    assert not [text for _, text in holdout3_set if compact(normalize(text)) in trained_texts]
+
+
+def test_cross_validated_accuracy_of_keywords_plus_model(
+    specs: list[CategorySpec], dev_set: list[tuple[str, str]]
+) -> None:
+    """10-fold: the model learns from nine tenths of the dev set and is tested on the rest
+    (the keywords were tuned on all of it, so this still overstates fresh text). ~1 s."""
+    folds = 10
+    top1 = top3 = 0
+    for fold in range(folds):
+        training = [(t, c) for i, (c, t) in enumerate(dev_set) if i % folds != fold]
+        classifier = Classifier(specs, training=training)
+        for expected, text in dev_set[fold::folds]:
+            result = classifier.classify(text)
+            top1 += result.category == expected
+            top3 += expected in (result.category, *result.alternatives)
+    print(f"\n10-fold dev: top-1={top1 / len(dev_set):.3f} top-3={top3 / len(dev_set):.3f}")
+    assert top1 / len(dev_set) >= 0.96
+    assert top3 / len(dev_set) >= 0.99
+
+
+def test_trained_third_holdout_accuracy(
+    trained: Classifier, holdout3_set: list[tuple[str, str]]
+) -> None:
+    """Never trained or tuned on: 91.1 % top-1, 98.0 % top-3 when the model was added
+    (keywords alone: 77.2 %, 95.0 %)."""
+    top1, top3 = accuracy(trained, holdout3_set)
+    print(f"\nhold-out 3, trained: top-1={top1:.3f} top-3={top3:.3f}")
+    assert top1 >= 0.90
+    assert top3 >= 0.97
+
+
+def test_trained_accuracy_on_what_it_learned_from(
+    trained: Classifier,
+    dev_set: list[tuple[str, str]],
+    holdout_set: list[tuple[str, str]],
+    holdout2_set: list[tuple[str, str]],
+) -> None:
+    top1, top3 = accuracy(trained, dev_set + holdout_set + holdout2_set)
+    assert top1 >= 0.98
+    assert top3 >= 0.99
+
+
+def test_trained_confidence_reads_as_a_probability_on_unseen_text(
+    trained: Classifier, holdout3_set: list[tuple[str, str]]
+) -> None:
+    right: list[float] = []
+    wrong: list[float] = []
+    for expected, text in holdout3_set:
+        result = trained.classify(text)
+        (right if result.category == expected else wrong).append(result.confidence)
+    assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.1
+    confident_right = sum(1 for c in right if c >= 0.45)
+    assert confident_right / (confident_right + sum(1 for c in wrong if c >= 0.45)) >= 0.9
+
+
+def test_trained_classification_is_fast_enough(
+    trained: Classifier, holdout3_set: list[tuple[str, str]], dev_set: list[tuple[str, str]]
+) -> None:
+    texts = [text for _, text in holdout3_set + dev_set]
+    trained.classify(texts[0])
+    stats = bench_classify(trained, texts)
+    print(f"\ntrained classify: p50={stats['p50_ms']:.3f} ms p95={stats['p95_ms']:.3f} ms")
+    assert stats["p95_ms"] <= 2.0  # measured ~0.25 ms: the bound leaves room for a busy machine
+
+
+def test_training_rows_of_unknown_categories_are_skipped_and_keywords_decide_the_rest() -> None:
+    specs = [
+        CategorySpec("repair", ("水管",)),
+        CategorySpec("legal", ("律师",)),
+        CategorySpec("pets", ("猫粮", "遛狗")),
+    ]
+    training = [
+        ("厨房水管漏了", "repair"),
+        ("马桶堵了 冲不下去", "repair"),
+        ("老板拖欠工资不给", "legal"),
+        ("帮我查社保", "policy"),  # not in this taxonomy
+    ]
+    classifier = Classifier(specs, training=training)
+    assert classifier.category_ids == ("repair", "legal", "pets", "other")
+    assert classifier.classify("马桶又堵了").category == "repair"  # the model alone knows this
+    assert classifier.classify("帮我买袋猫粮").category == "pets"  # no rows: keywords decide
+    assert classifier.classify("你好").category == "other"
+
+
+def test_load_training_reads_category_tab_text(tmp_path: Path) -> None:
+    path = tmp_path / "train.tsv"
+    path.write_text("# comment\nrepair\t水管漏了 \n\nlegal\t欠薪\tof a year\n", encoding="utf-8")
+    assert load_training(path) == [("水管漏了", "repair"), ("欠薪\tof a year", "legal")]
+    path.write_text("repair 水管漏了\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no tab"):
+        load_training(path)
+
+
 # --- the kinds of text residents write -----------------------------------------------------
 
 
@@ -154,8 +266,8 @@ def test_classification_speed_is_measured(
         ("I need a lawer", "legal"),
     ],
 )
-def test_typos_still_classify(classifier: Classifier, text: str, expected: str) -> None:
-    assert classifier.classify(text).category == expected
+def test_typos_still_classify(either: Classifier, text: str, expected: str) -> None:
+    assert either.classify(text).category == expected
 
 
 @pytest.mark.parametrize(
@@ -175,14 +287,16 @@ def test_typos_still_classify(classifier: Classifier, text: str, expected: str) 
     ],
 )
 def test_colloquial_dialect_emoji_and_mixed_text(
-    classifier: Classifier, text: str, expected: str
+    either: Classifier, text: str, expected: str
 ) -> None:
-    assert classifier.classify(text).category == expected
+    assert either.classify(text).category == expected
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "你好", "hello", "。。。", "谢谢"])
-def test_no_signal_falls_back_with_low_confidence(classifier: Classifier, text: str) -> None:
-    result = classifier.classify(text)
+@pytest.mark.parametrize(
+    "text", ["", "   ", "😀😀😀", "你好", "hello", "。。。", "谢谢", "在吗", "好的", "ok thanks"]
+)
+def test_no_signal_falls_back_with_low_confidence(either: Classifier, text: str) -> None:
+    result = either.classify(text)
     assert result.category == "other"
     assert result.confidence < 0.45
 
@@ -198,8 +312,8 @@ def test_a_context_word_alone_counts_but_yields_to_a_need() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=80))
-def test_any_text_gives_a_well_formed_answer(classifier: Classifier, text: str) -> None:
-    result = classifier.classify(text)
+def test_any_text_gives_a_well_formed_answer(either: Classifier, text: str) -> None:
+    result = either.classify(text)
     assert isinstance(result, Classification)
     assert result.category in CATEGORY_IDS
     assert 0.0 <= result.confidence <= 1.0
@@ -237,9 +351,13 @@ def test_confidence_is_higher_when_right_and_the_threshold_catches_mistakes(
 # --- learning from staff corrections ------------------------------------------------------
 
 
-def test_corrections_change_similar_future_wishes(specs: list[CategorySpec]) -> None:
-    classifier = Classifier(specs)
-    assert classifier.classify("帮我抢张演唱会的票").category != "errand"
+@pytest.mark.parametrize("with_model", [False, True])
+def test_corrections_change_similar_future_wishes(
+    specs: list[CategorySpec], training: list[tuple[str, str]], with_model: bool
+) -> None:
+    classifier = Classifier(specs, training=training if with_model else ())
+    if not with_model:  # the model already files this one as an errand
+        assert classifier.classify("帮我抢张演唱会的票").category != "errand"
     assert classifier.classify("帮我手机上买张电影票").category == "digital"
 
     for text in ("帮我抢演唱会门票", "帮我用手机抢张火车票", "在手机上帮我抢两张高铁票"):

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import make_engine, make_session_factory
 from bot.scheduler.clock import Clock
+from bot.scheduler.jobs import calendar_jobs
 from bot.services import grids, people
 from bot.services.context import AppContext, system_clock
 from bot.tg.commands import set_default_commands
@@ -135,7 +136,7 @@ class BotRunner:
         import bot.services.offers
         import bot.services.tasks  # noqa: F401
 
-        self.clock_jobs = Clock(app)
+        self.clock_jobs = Clock(app, calendar_jobs(settings))
         self.dp = build_dispatcher(app, await make_storage(settings, app))
         self.dp.update.outer_middleware(self._last)
         self.dp.shutdown.register(self._drain)

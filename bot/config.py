@@ -325,6 +325,14 @@ class TasksConfig(_Section):
     confirm_timeout_days: int = Field(default=3, ge=1)
 
 
+class ReportsConfig(_Section):
+    # 每年一奖: how many per community make the annual awards list, and the least services.
+    awards_top_n: int = Field(default=10, ge=1)
+    awards_min_services: int = Field(default=3, ge=0)
+    # The month members with no service this year are reminded of the duty rule (1-12).
+    duty_reminder_month: int = Field(default=10, ge=1, le=12)
+
+
 class RedisConfig(_Section):
     url: str | None = None
 
@@ -349,6 +357,7 @@ class Settings(BaseSettings):
     wishes: WishesConfig = Field(default_factory=WishesConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 

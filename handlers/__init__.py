@@ -10,9 +10,12 @@ def routers() -> list[Router]:
     from handlers.resident import registration as resident_registration
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
+    from handlers.staff import points as staff_points
+    from handlers.staff import reports as staff_reports
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import wishes as staff_wishes
+    from handlers.volunteer import points as volunteer_points
     from handlers.volunteer import registration as volunteer_registration
     from handlers.volunteer import tasks as volunteer_tasks
 
@@ -24,6 +27,9 @@ def routers() -> list[Router]:
         volunteer_registration.router(),
         staff_volunteers.router(),
         staff_wishes.router(),
+        staff_reports.router(),
+        volunteer_points.router(),
+        staff_points.router(),
         staff_tasks.router(),
         volunteer_tasks.router(),
         resident_tasks.router(),

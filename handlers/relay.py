@@ -28,7 +28,9 @@ def router() -> Router:
     return r
 
 
-async def start(query: CallbackQuery, callback_data: TaskCb, state: FSMContext, t: Translator) -> None:
+async def start(
+    query: CallbackQuery, callback_data: TaskCb, state: FSMContext, t: Translator
+) -> None:
     await query.answer()
     await state.set_state(Relay.text)
     await state.set_data({"wish_id": callback_data.wish_id})
@@ -36,7 +38,14 @@ async def start(query: CallbackQuery, callback_data: TaskCb, state: FSMContext, 
         await query.message.answer(t("relay.ask", id=callback_data.wish_id))
 
 
-async def text(message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def text(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     data = await state.get_data()
     wish_id = int(data["wish_id"])
     try:

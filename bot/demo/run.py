@@ -68,8 +68,17 @@ async def _resident(p: Person, grid: str, building: str, phone: str | None) -> N
         await p.say("跳过", expect="登记完成")
 
 
-async def _volunteer(p: Person, name: str, grid: str, unit: str, branch: str, job: str,
-                     skills: list[str], specialty: str, slots: list[str]) -> None:  # fmt: skip
+async def _volunteer(
+    p: Person,
+    name: str,
+    grid: str,
+    unit: str,
+    branch: str,
+    job: str,
+    skills: list[str],
+    specialty: str,
+    slots: list[str],
+) -> None:
     await p.say("/start", expect="身份")
     await p.press("我是在职党员", expect="姓名")
     await p.say(name, expect="网格")
@@ -108,14 +117,31 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
     await admin.say("/start")
 
     log.section("在职党员报到 · volunteers register")
-    await _volunteer(li, "李明", "第二网格", "区供电公司", "供电公司第三党支部", "电工",
-                     ["家居维修", "数字助老"], "水电维修 电脑",
-                     ["工作日晚上", "周六上午"])  # fmt: skip
+    await _volunteer(
+        li,
+        "李明",
+        "第二网格",
+        "区供电公司",
+        "供电公司第三党支部",
+        "电工",
+        ["家居维修", "数字助老"],
+        "水电维修 电脑",
+        ["工作日晚上", "周六上午"],
+    )
     card = await admin.expect("李明")
     await admin.press("✅ 通过", message_id=card.message_id, expect="已通过")
     await li.expect("通过了")
-    await _volunteer(chen, "陈红", "第一网格", "区人民医院", "医院党委第二支部", "护士",
-                     ["医疗健康", "助老陪伴"], "护理 量血压", ["周六上午", "周日下午"])  # fmt: skip
+    await _volunteer(
+        chen,
+        "陈红",
+        "第一网格",
+        "区人民医院",
+        "医院党委第二支部",
+        "护士",
+        ["医疗健康", "助老陪伴"],
+        "护理 量血压",
+        ["周六上午", "周日下午"],
+    )
     card = await admin.expect("陈红")
     await admin.press("✅ 通过", message_id=card.message_id, expect="已通过")
 

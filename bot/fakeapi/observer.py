@@ -5,7 +5,6 @@ that a predicate about something outside the fake (a database row) is still seen
 """
 
 # `timeout=` parameters (ASYNC109) are the documented driver API: kept on purpose.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

@@ -28,21 +28,13 @@ class CalendarJob:
     run: Job
 
 
-CALENDAR: list[CalendarJob] = []
-
-
-def calendar_job(name: str, **cron: str) -> Callable[[Job], Job]:
-    """Register a job to run on a calendar (in the community's timezone)."""
-
-    def register(fn: Job) -> Job:
-        CALENDAR.append(CalendarJob(name, cron, fn))
-        return fn
-
-    return register
-
-
 class Clock:
-    def __init__(self, app: AppContext, tick_seconds: float = TICK_SECONDS) -> None:
+    def __init__(
+        self,
+        app: AppContext,
+        jobs: list[CalendarJob] | None = None,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
         self.app = app
         self.worker = worker_name()
         self.scheduler = AsyncIOScheduler(timezone=app.settings.tz)
@@ -54,7 +46,7 @@ class Clock:
             max_instances=1,
             coalesce=True,
         )
-        for job in CALENDAR:
+        for job in jobs or []:
             self.scheduler.add_job(
                 self._calendar,
                 CronTrigger(timezone=app.settings.tz, **job.cron),

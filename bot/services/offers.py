@@ -41,8 +41,14 @@ class RoundResult:
     exhausted: bool  # no round left: staff were alerted
 
 
-def _round_area(wish: Wish, round_no: int, grid_rounds: int, ctx_codes: dict[str, int],
-                neighbours: dict[int, list[str]], grid_community: dict[int, int]) -> np.ndarray | None:  # fmt: skip
+def _round_area(
+    wish: Wish,
+    round_no: int,
+    grid_rounds: int,
+    ctx_codes: dict[str, int],
+    neighbours: dict[int, list[str]],
+    grid_community: dict[int, int],
+) -> np.ndarray | None:
     """The grids a round may offer to; None once every round is used up."""
     if round_no <= grid_rounds:
         return np.array([wish.grid_id], dtype=np.int64)
@@ -106,18 +112,34 @@ async def next_round(
                 await session.scalars(select(Offer.volunteer_id).where(Offer.wish_id == wish_id))
             ).all()
         )
-        query = wish_query(app, wish, (resident.building or "") if resident else "",
-                           ctx.grid_community.get(wish.grid_id, -1), asked)  # fmt: skip
+        query = wish_query(
+            app,
+            wish,
+            (resident.building or "") if resident else "",
+            ctx.grid_community.get(wish.grid_id, -1),
+            asked,
+        )
         chosen: list[Ranked] = []
         round_no = wish.offer_round
         while not chosen:
             round_no += 1
-            area = _round_area(wish, round_no, settings.matching.grid_rounds, ctx.grid_codes,
-                               ctx.neighbours, ctx.grid_community)  # fmt: skip
+            area = _round_area(
+                wish,
+                round_no,
+                settings.matching.grid_rounds,
+                ctx.grid_codes,
+                ctx.neighbours,
+                ctx.grid_community,
+            )
             if area is None:
                 break
-            chosen = rank(ctx.pool, query, engine_weights(settings), settings.matching.offer_k,
-                          allowed_grids=area)  # fmt: skip
+            chosen = rank(
+                ctx.pool,
+                query,
+                engine_weights(settings),
+                settings.matching.offer_k,
+                allowed_grids=area,
+            )
         now = app.now()
         first_offer = wish.status == "approved"
         if chosen:
@@ -129,10 +151,17 @@ async def next_round(
             else:
                 wish_states.note(session, wish, f"round {round_no}", actor_id=actor_id, at=now)
             offers = [
-                Offer(wish_id=wish_id, volunteer_id=r.volunteer_id, round=round_no, score=r.score,
-                      breakdown=r.breakdown, status="sent", created_at=now)
+                Offer(
+                    wish_id=wish_id,
+                    volunteer_id=r.volunteer_id,
+                    round=round_no,
+                    score=r.score,
+                    breakdown=r.breakdown,
+                    status="sent",
+                    created_at=now,
+                )
                 for r in chosen
-            ]  # fmt: skip
+            ]
             session.add_all(offers)
             schedule(
                 session,
@@ -247,9 +276,10 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
         )
     )
     await session.execute(
-        update(Offer).where(Offer.wish_id == wish_id, Offer.volunteer_id == user_id)
+        update(Offer)
+        .where(Offer.wish_id == wish_id, Offer.volunteer_id == user_id)
         .values(status="claimed", answered_at=now)
-    )  # fmt: skip
+    )
     losers = (
         await session.execute(
             select(Offer.id, Offer.chat_id, Offer.message_id, Offer.volunteer_id).where(
@@ -282,8 +312,11 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
     assert wish is not None
     for _, chat_id, message_id, volunteer_id in losers:
         if chat_id is not None and message_id is not None:
-            await app.notifier.edit(SentRef(chat_id, message_id), Notice("offer.taken", {"id": wish_id}),
-                                    lang=await _language(app, volunteer_id))  # fmt: skip
+            await app.notifier.edit(
+                SentRef(chat_id, message_id),
+                Notice("offer.taken", {"id": wish_id}),
+                lang=await _language(app, volunteer_id),
+            )
     await refresh_group_post(app, wish_id)
     await app.notifier.notify(wish.resident_id, Notice("task.claimed_resident", {"id": wish_id}))
     await app.notifier.notify(user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"}))
@@ -359,15 +392,17 @@ async def _round_timed_out(app: AppContext, payload: dict[str, object], due_at: 
         if wish is None or wish.status != "offered" or wish.offer_round != round_no:
             return  # claimed, cancelled or already moved on
         await session.execute(
-            update(Offer).where(Offer.wish_id == wish_id, Offer.round == round_no, Offer.status == "sent")
+            update(Offer)
+            .where(Offer.wish_id == wish_id, Offer.round == round_no, Offer.status == "sent")
             .values(status="expired")
-        )  # fmt: skip
+        )
         await session.commit()
     await next_round(app, wish_id)
 
 
-async def why(app: AppContext, session: AsyncSession, wish_id: int, volunteer_user_id: int | None = None
-              ) -> tuple[list[Offer], ExplainResult | None]:  # fmt: skip
+async def why(
+    app: AppContext, session: AsyncSession, wish_id: int, volunteer_user_id: int | None = None
+) -> tuple[list[Offer], ExplainResult | None]:
     """Staff ask why: the offers with their score breakdowns, and one volunteer explained now."""
     offers = list(
         (
@@ -381,8 +416,13 @@ async def why(app: AppContext, session: AsyncSession, wish_id: int, volunteer_us
         raise UserError("wish.unknown", id=wish_id)
     ctx = await build_pool(session, app.settings, app.now())
     resident = await session.get(Resident, wish.resident_id)
-    query = wish_query(app, wish, (resident.building or "") if resident else "",
-                       ctx.grid_community.get(wish.grid_id, -1), {o.volunteer_id for o in offers})  # fmt: skip
+    query = wish_query(
+        app,
+        wish,
+        (resident.building or "") if resident else "",
+        ctx.grid_community.get(wish.grid_id, -1),
+        {o.volunteer_id for o in offers},
+    )
     try:
         return offers, explain(ctx.pool, query, engine_weights(app.settings), volunteer_user_id)
     except KeyError:

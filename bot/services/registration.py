@@ -202,9 +202,19 @@ async def review_volunteer(
 async def update_volunteer(session: AsyncSession, user_id: int, **changes: object) -> None:
     await begin_write(session)
     allowed = {
-        "name", "grid_id", "building", "unit", "branch", "occupation", "skills",
-        "specialties", "availability", "max_active_tasks", "paused_until", "public_board",
-    }  # fmt: skip
+        "name",
+        "grid_id",
+        "building",
+        "unit",
+        "branch",
+        "occupation",
+        "skills",
+        "specialties",
+        "availability",
+        "max_active_tasks",
+        "paused_until",
+        "public_board",
+    }
     if not changes.keys() <= allowed:
         raise ValueError(f"cannot change {set(changes) - allowed}")
     await session.execute(update(Volunteer).where(Volunteer.user_id == user_id).values(**changes))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Offer, RelayMessage, Staff, Wish
+from bot.db.models import Offer, RelayMessage, Resident, Staff, Wish
 from bot.db.tx import begin_write, transactional
 from bot.scheduler.timers import cancel_timers, schedule, timer_handler
 from bot.services import audit, wish_states
@@ -56,6 +56,16 @@ async def my_tasks(session: AsyncSession, user_id: int) -> list[Wish]:
 
 
 @transactional
+async def resident_phone(session: AsyncSession, wish_id: int, user_id: int) -> str:
+    """The resident's phone, for the volunteer holding the task, only while they hold it."""
+    wish = await _volunteers_task(session, wish_id, user_id, "claimed", "in_progress")
+    resident = await session.get(Resident, wish.resident_id)
+    if resident is None or not resident.share_phone or not resident.phone:
+        raise UserError("task.no_phone")
+    return resident.phone
+
+
+@transactional
 async def set_agreed_time(
     app: AppContext, session: AsyncSession, wish_id: int, user_id: int, when: datetime
 ) -> Wish:
@@ -75,11 +85,20 @@ async def set_agreed_time(
     for minutes in app.settings.tasks.reminder_minutes:
         due = when - timedelta(minutes=minutes)
         if due > now:
-            schedule(session, kind="task.reminder", key=f"wish:{wish_id}:remind:{minutes}:{stamp}",
-                     due_at=due, payload={"wish_id": wish_id, "agreed": stamp})  # fmt: skip
-    schedule(session, kind="task.overdue", key=f"wish:{wish_id}:overdue:agreed:{stamp}",
-             due_at=when + timedelta(hours=app.settings.tasks.overdue_hours),
-             payload={"wish_id": wish_id, "volunteer_id": user_id})  # fmt: skip
+            schedule(
+                session,
+                kind="task.reminder",
+                key=f"wish:{wish_id}:remind:{minutes}:{stamp}",
+                due_at=due,
+                payload={"wish_id": wish_id, "agreed": stamp},
+            )
+    schedule(
+        session,
+        kind="task.overdue",
+        key=f"wish:{wish_id}:overdue:agreed:{stamp}",
+        due_at=when + timedelta(hours=app.settings.tasks.overdue_hours),
+        payload={"wish_id": wish_id, "volunteer_id": user_id},
+    )
     await session.commit()
     await app.notifier.notify(
         wish.resident_id, Notice("task.time_set_resident", {"id": wish_id, "when": stamp})
@@ -144,8 +163,14 @@ async def relay(
 
 
 @transactional
-async def mark_done(app: AppContext, session: AsyncSession, wish_id: int, user_id: int,
-                    note: str | None, photo_file_id: str | None) -> Wish:  # fmt: skip
+async def mark_done(
+    app: AppContext,
+    session: AsyncSession,
+    wish_id: int,
+    user_id: int,
+    note: str | None,
+    photo_file_id: str | None,
+) -> Wish:
     if note is not None and len(note) > NOTE_MAX:
         raise UserError("errors.text_length", max=NOTE_MAX)
     await begin_write(session)
@@ -155,10 +180,20 @@ async def mark_done(app: AppContext, session: AsyncSession, wish_id: int, user_i
     wish_states.move(session, wish, "done", actor_id=user_id, at=now, note=note)
     await cancel_timers(session, key_prefix=f"wish:{wish_id}:")
     tasks = app.settings.tasks
-    schedule(session, kind="task.confirm_reminder", key=f"wish:{wish_id}:confirm_reminder",
-             due_at=now + timedelta(hours=tasks.confirm_reminder_hours), payload={"wish_id": wish_id})  # fmt: skip
-    schedule(session, kind="task.confirm_timeout", key=f"wish:{wish_id}:confirm_timeout",
-             due_at=now + timedelta(days=tasks.confirm_timeout_days), payload={"wish_id": wish_id})  # fmt: skip
+    schedule(
+        session,
+        kind="task.confirm_reminder",
+        key=f"wish:{wish_id}:confirm_reminder",
+        due_at=now + timedelta(hours=tasks.confirm_reminder_hours),
+        payload={"wish_id": wish_id},
+    )
+    schedule(
+        session,
+        kind="task.confirm_timeout",
+        key=f"wish:{wish_id}:confirm_timeout",
+        due_at=now + timedelta(days=tasks.confirm_timeout_days),
+        payload={"wish_id": wish_id},
+    )
     audit.record(session, user_id, "task.done", "wish", wish_id)
     await session.commit()
     await app.notifier.notify(wish.resident_id, Notice("task.done_resident", {"id": wish_id}))
@@ -264,8 +299,9 @@ async def verify(app: AppContext, session: AsyncSession, wish_id: int, staff_use
 
 
 @transactional
-async def resolve_dispute(app: AppContext, session: AsyncSession, wish_id: int, staff_user_id: int,
-                          outcome: str) -> None:  # fmt: skip
+async def resolve_dispute(
+    app: AppContext, session: AsyncSession, wish_id: int, staff_user_id: int, outcome: str
+) -> None:
     """A disputed task: count it as done, offer it again, or close it."""
     if outcome not in ("accept", "redo", "close"):
         raise UserError("errors.stale_button")

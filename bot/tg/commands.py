@@ -18,8 +18,20 @@ log = logging.getLogger(__name__)
 BASE = ["start", "help", "me", "language", "cancel", "delete_me"]
 BY_ROLE: dict[str, list[str]] = {
     people.ROLE_RESIDENT: ["wish", "mywishes"],
-    people.ROLE_VOLUNTEER: ["mytasks", "availability"],
-    people.ROLE_STAFF: ["queue", "pending", "invite", "why"],
+    people.ROLE_VOLUNTEER: ["mytasks", "availability", "points", "rank", "shop", "declare"],
+    people.ROLE_STAFF: [
+        "queue",
+        "pending",
+        "invite",
+        "why",
+        "adjust",
+        "rewards",
+        "handover",
+        "evaluation",
+        "awards",
+        "rates",
+        "roster",
+    ],
 }
 
 

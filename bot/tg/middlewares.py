@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
 from bot.i18n import Translator, normalize_language
@@ -30,6 +30,14 @@ class SessionMiddleware(BaseMiddleware):
             return await handler(event, data)
 
 
+def _group_chatter(event: TelegramObject) -> bool:
+    """Ordinary talk in a group is none of our business: we don't even record who spoke."""
+    if not isinstance(event, Update) or event.message is None:
+        return False
+    message = event.message
+    return message.chat.type in ("group", "supergroup") and not (message.text or "").startswith("/")
+
+
 class ActorMiddleware(BaseMiddleware):
     """Resolves the user once per update; handlers get ``actor`` and a translator ``t``."""
 
@@ -43,7 +51,7 @@ class ActorMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
-        if tg_user is None or tg_user.is_bot:
+        if tg_user is None or tg_user.is_bot or _group_chatter(event):
             data["actor"] = None
             data["t"] = Translator(self.app.settings.community.default_language)
             return await handler(event, data)

@@ -60,14 +60,18 @@ class TelegramNotifier:
         try:
             if rendered.photo:
                 await self.bot.edit_message_caption(
-                    chat_id=ref.chat_id, message_id=ref.message_id,
-                    caption=rendered.text, reply_markup=rendered.markup,
-                )  # fmt: skip
+                    chat_id=ref.chat_id,
+                    message_id=ref.message_id,
+                    caption=rendered.text,
+                    reply_markup=rendered.markup,
+                )
             else:
                 await self.bot.edit_message_text(
-                    text=rendered.text, chat_id=ref.chat_id, message_id=ref.message_id,
+                    text=rendered.text,
+                    chat_id=ref.chat_id,
+                    message_id=ref.message_id,
                     reply_markup=rendered.markup,
-                )  # fmt: skip
+                )
             return True
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:

@@ -37,7 +37,9 @@ def _public_summary(app: AppContext, t: Translator, wish: Wish, grid: Grid | Non
 
 
 @renderer("offer.card")
-async def _offer_card(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _offer_card(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     offer = await session.get(Offer, int(params["offer_id"]))
     if offer is None:
         return None
@@ -48,47 +50,76 @@ async def _offer_card(session: AsyncSession, app: AppContext, t: Translator, par
     w = wish.id
     markup = kb.rows(
         [kb.button(t("offer.claim"), TaskCb(action="claim", wish_id=w).pack())],
-        [kb.button(t("offer.decline"), TaskCb(action="decl", wish_id=w).pack()),
-         kb.button(t("offer.pause_week"), TaskCb(action="pause", wish_id=w).pack())],
-    )  # fmt: skip
-    return Rendered(f"{t('offer.header')}\n\n{_public_summary(app, t, wish, grid)}", markup, wish.photo_file_id)
+        [
+            kb.button(t("offer.decline"), TaskCb(action="decl", wish_id=w).pack()),
+            kb.button(t("offer.pause_week"), TaskCb(action="pause", wish_id=w).pack()),
+        ],
+    )
+    return Rendered(
+        f"{t('offer.header')}\n\n{_public_summary(app, t, wish, grid)}", markup, wish.photo_file_id
+    )
 
 
 @renderer("offer.taken")
-async def _offer_taken(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _offer_taken(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None:
         return None
     grid = await session.get(Grid, wish.grid_id)
-    return Rendered(f"{t('offer.taken', id=wish.id)}\n\n{_public_summary(app, t, wish, grid)}", None, wish.photo_file_id)
+    return Rendered(
+        f"{t('offer.taken', id=wish.id)}\n\n{_public_summary(app, t, wish, grid)}",
+        None,
+        wish.photo_file_id,
+    )
 
 
 @renderer("group.wish_post")
-async def _group_post(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _group_post(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None:
         return None
     grid = await session.get(Grid, wish.grid_id)
-    text = f"{t('group.wish_header')}\n\n{_public_summary(app, t, wish, grid)}\n{t('group.status', status=t(f'status.wish.{wish.status}'))}"
+    status = t("group.status", status=t(f"status.wish.{wish.status}"))
+    text = f"{t('group.wish_header')}\n\n{_public_summary(app, t, wish, grid)}\n{status}"
     markup = None
     if wish.status in ("approved", "offered"):
-        markup = kb.rows([kb.button(t("offer.claim"), TaskCb(action="claim", wish_id=wish.id).pack())])
+        markup = kb.rows(
+            [kb.button(t("offer.claim"), TaskCb(action="claim", wish_id=wish.id).pack())]
+        )
     return Rendered(text, markup)
 
 
-def task_buttons(t: Translator, wish: Wish) -> kb.InlineKeyboardMarkup | None:
+def task_buttons(
+    t: Translator, wish: Wish, *, phone: bool = False
+) -> kb.InlineKeyboardMarkup | None:
     w = wish.id
     if wish.status not in HOLDING:
         return None
+    extra = (
+        [[kb.button(t("task.show_phone"), TaskCb(action="phone", wish_id=w).pack())]]
+        if phone
+        else []
+    )
     return kb.rows(
-        [kb.button(t("task.set_time"), TaskCb(action="when", wish_id=w).pack()),
-         kb.button(t("task.message_resident"), TaskCb(action="msg", wish_id=w).pack())],
-        [kb.button(t("task.mark_done"), TaskCb(action="done", wish_id=w).pack()),
-         kb.button(t("task.release"), TaskCb(action="rel", wish_id=w).pack())],
-    )  # fmt: skip
+        *extra,
+        [
+            kb.button(t("task.set_time"), TaskCb(action="when", wish_id=w).pack()),
+            kb.button(t("task.message_resident"), TaskCb(action="msg", wish_id=w).pack()),
+        ],
+        [
+            kb.button(t("task.mark_done"), TaskCb(action="done", wish_id=w).pack()),
+            kb.button(t("task.release"), TaskCb(action="rel", wish_id=w).pack()),
+        ],
+    )
 
 
-async def task_card(session: AsyncSession, app: AppContext, t: Translator, wish_id: int, for_user: int) -> Rendered | None:
+async def task_card(
+    session: AsyncSession, app: AppContext, t: Translator, wish_id: int, for_user: int
+) -> Rendered | None:
     """The volunteer's view: contact details only while they hold the task."""
     wish = await session.get(Wish, wish_id, populate_existing=True)
     if wish is None or wish.volunteer_id != for_user:
@@ -98,17 +129,20 @@ async def task_card(session: AsyncSession, app: AppContext, t: Translator, wish_
     resident = await session.get(Resident, wish.resident_id)
     if wish.status in HOLDING and resident is not None:
         lines.append(t("task.where", building=resident.building or t("task.building_unknown")))
-        if resident.share_phone and resident.phone:
-            lines.append(t("task.phone", phone=resident.phone))
-        else:
-            lines.append(t("task.no_phone"))
+        # The number itself is shown only in a pop-up on request (re-checked then), so it does
+        # not stay in the volunteer's chat history after the task.
+        key = "task.phone_hint" if resident.share_phone and resident.phone else "task.no_phone"
+        lines.append(t(key))
     if wish.agreed_at is not None:
         lines.append(t("task.agreed", when=when_text(app, t, int(wish.agreed_at.timestamp()))))
-    return Rendered("\n".join(lines), task_buttons(t, wish), wish.photo_file_id)
+    phone = resident is not None and resident.share_phone and bool(resident.phone)
+    return Rendered("\n".join(lines), task_buttons(t, wish, phone=phone), wish.photo_file_id)
 
 
 @renderer("task.card")
-async def _task_card(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _task_card(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.volunteer_id is None:
         return None
@@ -116,28 +150,40 @@ async def _task_card(session: AsyncSession, app: AppContext, t: Translator, para
     if card is None:
         return None
     intro = params.get("intro")
-    text = f"{t('task.claimed_intro', id=wish.id)}\n\n{card.text}" if intro == "claimed" else card.text
+    text = (
+        f"{t('task.claimed_intro', id=wish.id)}\n\n{card.text}" if intro == "claimed" else card.text
+    )
     return Rendered(text, card.markup, card.photo)
 
 
 @renderer("task.claimed_resident")
-async def _claimed_resident(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _claimed_resident(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.volunteer_id is None:
         return None
     volunteer = await session.get(Volunteer, wish.volunteer_id)
     name = volunteer.name if volunteer else t("task.a_volunteer")
-    markup = kb.rows([kb.button(t("task.message_volunteer"), TaskCb(action="msg", wish_id=wish.id).pack())])
+    markup = kb.rows(
+        [kb.button(t("task.message_volunteer"), TaskCb(action="msg", wish_id=wish.id).pack())]
+    )
     return Rendered(t("task.claimed_resident", id=wish.id, name=name), markup)
 
 
 @renderer("task.time_set_resident")
-async def _time_set(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
-    return Rendered(t("task.time_set_resident", id=params["id"], when=when_text(app, t, int(params["when"]))))
+async def _time_set(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return Rendered(
+        t("task.time_set_resident", id=params["id"], when=when_text(app, t, int(params["when"])))
+    )
 
 
 @renderer("task.reminder")
-async def _reminder(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _reminder(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None:
         return None
@@ -146,7 +192,9 @@ async def _reminder(session: AsyncSession, app: AppContext, t: Translator, param
 
 
 @renderer("task.nudge")
-async def _nudge(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _nudge(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None:
         return None
@@ -154,35 +202,53 @@ async def _nudge(session: AsyncSession, app: AppContext, t: Translator, params: 
 
 
 @renderer("relay.message")
-async def _relay(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _relay(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     who = t("relay.from_resident" if params["from"] == "resident" else "relay.from_volunteer")
-    markup = kb.rows([kb.button(t("relay.reply"), TaskCb(action="msg", wish_id=int(params["id"])).pack())])
+    markup = kb.rows(
+        [kb.button(t("relay.reply"), TaskCb(action="msg", wish_id=int(params["id"])).pack())]
+    )
     return Rendered(t("relay.message", id=params["id"], who=who, text=params["text"]), markup)
 
 
 @renderer("task.done_resident")
-async def _done_resident(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _done_resident(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.status != "done":
         return None
     w = wish.id
-    stars = [kb.button("⭐" * n, TaskCb(action="rate", wish_id=w, arg=str(n)).pack()) for n in range(1, 6)]
+    stars = [
+        kb.button("⭐" * n, TaskCb(action="rate", wish_id=w, arg=str(n)).pack())
+        for n in range(1, 6)
+    ]
     markup = kb.rows(
-        stars[:3], stars[3:],
-        [kb.button(t("task.dispute"), TaskCb(action="disp", wish_id=w).pack()),
-         kb.button(t("task.message_volunteer"), TaskCb(action="msg", wish_id=w).pack())],
-    )  # fmt: skip
+        stars[:3],
+        stars[3:],
+        [
+            kb.button(t("task.dispute"), TaskCb(action="disp", wish_id=w).pack()),
+            kb.button(t("task.message_volunteer"), TaskCb(action="msg", wish_id=w).pack()),
+        ],
+    )
     key = "task.confirm_reminder" if params.get("reminder") else "task.done_resident"
     note = t("task.done_note", note=wish.done_note) if wish.done_note else ""
     return Rendered(t(key, id=w) + note, markup, wish.done_photo_file_id)
 
 
 @renderer("task.confirmed_volunteer")
-async def _confirmed_volunteer(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
-    return Rendered(t("task.confirmed_volunteer", id=params["id"], stars="⭐" * int(params["rating"])))
+async def _confirmed_volunteer(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return Rendered(
+        t("task.confirmed_volunteer", id=params["id"], stars="⭐" * int(params["rating"]))
+    )
 
 
-async def _staff_task_text(session: AsyncSession, app: AppContext, t: Translator, wish: Wish) -> str:
+async def _staff_task_text(
+    session: AsyncSession, app: AppContext, t: Translator, wish: Wish
+) -> str:
     grid = await session.get(Grid, wish.grid_id)
     volunteer = await session.get(Volunteer, wish.volunteer_id) if wish.volunteer_id else None
     lines = [wish_summary(app, t, wish, grid.name if grid else None)]
@@ -191,25 +257,40 @@ async def _staff_task_text(session: AsyncSession, app: AppContext, t: Translator
     if wish.done_note:
         lines.append(t("staff.task_done_note", note=wish.done_note))
     if wish.rating:
-        lines.append(t("staff.task_rating", stars="⭐" * wish.rating, comment=wish.rating_comment or ""))
+        lines.append(
+            t("staff.task_rating", stars="⭐" * wish.rating, comment=wish.rating_comment or "")
+        )
     return "\n".join(lines)
 
 
 @renderer("staff.verify_card")
-async def _verify_card(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _verify_card(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.status not in ("confirmed", "done"):
         return None
-    head = t("staff.unconfirmed_header" if params.get("unconfirmed") else "staff.verify_header", id=wish.id)
+    head = t(
+        "staff.unconfirmed_header" if params.get("unconfirmed") else "staff.verify_header",
+        id=wish.id,
+    )
     markup = kb.rows(
-        [kb.button(t("staff.verify"), StaffTaskCb(action="verify", wish_id=wish.id).pack()),
-         kb.button(t("staff.why_button"), StaffTaskCb(action="why", wish_id=wish.id).pack())],
-    )  # fmt: skip
-    return Rendered(f"{head}\n\n{await _staff_task_text(session, app, t, wish)}", markup, wish.done_photo_file_id)
+        [
+            kb.button(t("staff.verify"), StaffTaskCb(action="verify", wish_id=wish.id).pack()),
+            kb.button(t("staff.why_button"), StaffTaskCb(action="why", wish_id=wish.id).pack()),
+        ],
+    )
+    return Rendered(
+        f"{head}\n\n{await _staff_task_text(session, app, t, wish)}",
+        markup,
+        wish.done_photo_file_id,
+    )
 
 
 @renderer("staff.dispute_card")
-async def _dispute_card(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _dispute_card(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.status != "disputed":
         return None
@@ -217,26 +298,39 @@ async def _dispute_card(session: AsyncSession, app: AppContext, t: Translator, p
     w = wish.id
     markup = kb.rows(
         [kb.button(t("staff.dispute_accept"), StaffTaskCb(action="accept", wish_id=w).pack())],
-        [kb.button(t("staff.dispute_redo"), StaffTaskCb(action="redo", wish_id=w).pack()),
-         kb.button(t("staff.dispute_close"), StaffTaskCb(action="close", wish_id=w).pack())],
-    )  # fmt: skip
-    text = f"{t('staff.dispute_header', id=w, reason=reason or '—')}\n\n{await _staff_task_text(session, app, t, wish)}"
+        [
+            kb.button(t("staff.dispute_redo"), StaffTaskCb(action="redo", wish_id=w).pack()),
+            kb.button(t("staff.dispute_close"), StaffTaskCb(action="close", wish_id=w).pack()),
+        ],
+    )
+    head = t("staff.dispute_header", id=w, reason=reason or "—")
+    text = f"{head}\n\n{await _staff_task_text(session, app, t, wish)}"
     return Rendered(text, markup)
 
 
-async def _alert(session: AsyncSession, app: AppContext, t: Translator, wish_id: int, key: str) -> Rendered | None:
+async def _alert(
+    session: AsyncSession, app: AppContext, t: Translator, wish_id: int, key: str
+) -> Rendered | None:
     wish = await session.get(Wish, wish_id)
     if wish is None:
         return None
-    markup = kb.rows([kb.button(t("staff.why_button"), StaffTaskCb(action="why", wish_id=wish.id).pack())])
-    return Rendered(f"{t(key, id=wish.id)}\n\n{await _staff_task_text(session, app, t, wish)}", markup)
+    markup = kb.rows(
+        [kb.button(t("staff.why_button"), StaffTaskCb(action="why", wish_id=wish.id).pack())]
+    )
+    return Rendered(
+        f"{t(key, id=wish.id)}\n\n{await _staff_task_text(session, app, t, wish)}", markup
+    )
 
 
 @renderer("staff.no_taker")
-async def _no_taker(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _no_taker(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     return await _alert(session, app, t, int(params["id"]), "staff.no_taker")
 
 
 @renderer("staff.overdue")
-async def _overdue(session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]) -> Rendered | None:
+async def _overdue(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
     return await _alert(session, app, t, int(params["id"]), "staff.overdue")

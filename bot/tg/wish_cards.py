@@ -106,12 +106,16 @@ def staff_buttons(t: Translator, wish: Wish) -> kb.InlineKeyboardMarkup | None:
     w = wish.id
     if wish.status == "submitted":
         return kb.rows(
-            [kb.button(t("staff.approve"), WishCb(action="ap", wish_id=w).pack()),
-             kb.button(t("staff.change_category"), WishCb(action="cat", wish_id=w).pack())],
-            [kb.button(t("staff.reject"), WishCb(action="rj", wish_id=w).pack()),
-             kb.button(t("staff.merge"), WishCb(action="mg", wish_id=w).pack())],
+            [
+                kb.button(t("staff.approve"), WishCb(action="ap", wish_id=w).pack()),
+                kb.button(t("staff.change_category"), WishCb(action="cat", wish_id=w).pack()),
+            ],
+            [
+                kb.button(t("staff.reject"), WishCb(action="rj", wish_id=w).pack()),
+                kb.button(t("staff.merge"), WishCb(action="mg", wish_id=w).pack()),
+            ],
             [kb.button(t("staff.escalate"), WishCb(action="es", wish_id=w).pack())],
-        )  # fmt: skip
+        )
     if wish.status == "escalated":
         return kb.rows(
             [kb.button(t("staff.record_answer"), WishCb(action="ans", wish_id=w).pack())],

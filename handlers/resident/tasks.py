@@ -33,8 +33,15 @@ def router() -> Router:
     return r
 
 
-async def rate(query: CallbackQuery, callback_data: TaskCb, state: FSMContext, actor: Actor, t: Translator,
-               session: AsyncSession, app: AppContext) -> None:  # fmt: skip
+async def rate(
+    query: CallbackQuery,
+    callback_data: TaskCb,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     stars = int(callback_data.arg) if callback_data.arg.isdigit() else 0
     await tasks.confirm(app, session, callback_data.wish_id, actor.user_id, stars)
     await query.answer()
@@ -44,7 +51,14 @@ async def rate(query: CallbackQuery, callback_data: TaskCb, state: FSMContext, a
         await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
         await query.message.answer(
             t("task.thanks_rating", stars="⭐" * stars),
-            reply_markup=kb.rows([kb.button(t("task.no_comment"), TaskCb(action="nocmt", wish_id=callback_data.wish_id).pack())]),
+            reply_markup=kb.rows(
+                [
+                    kb.button(
+                        t("task.no_comment"),
+                        TaskCb(action="nocmt", wish_id=callback_data.wish_id).pack(),
+                    )
+                ]
+            ),
         )
 
 
@@ -55,10 +69,19 @@ async def no_comment(query: CallbackQuery, state: FSMContext, t: Translator) -> 
         await query.message.edit_text(t("task.thanks_bye"))  # type: ignore[union-attr]
 
 
-async def comment_typed(message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def comment_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     data = await state.get_data()
     try:
-        await tasks.add_comment(app, session, int(data["wish_id"]), actor.user_id, message.text or "")
+        await tasks.add_comment(
+            app, session, int(data["wish_id"]), actor.user_id, message.text or ""
+        )
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return
@@ -66,7 +89,9 @@ async def comment_typed(message: Message, state: FSMContext, actor: Actor, t: Tr
     await message.answer(t("task.thanks_bye"))
 
 
-async def dispute_pressed(query: CallbackQuery, callback_data: TaskCb, state: FSMContext, t: Translator) -> None:
+async def dispute_pressed(
+    query: CallbackQuery, callback_data: TaskCb, state: FSMContext, t: Translator
+) -> None:
     await query.answer()
     await state.set_state(Feedback.dispute)
     await state.set_data({"wish_id": callback_data.wish_id})
@@ -74,7 +99,14 @@ async def dispute_pressed(query: CallbackQuery, callback_data: TaskCb, state: FS
         await query.message.answer(t("task.dispute_ask", id=callback_data.wish_id))
 
 
-async def dispute_typed(message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def dispute_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     data = await state.get_data()
     try:
         await tasks.dispute(app, session, int(data["wish_id"]), actor.user_id, message.text or "")

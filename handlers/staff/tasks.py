@@ -1,4 +1,4 @@
-"""Staff: verify finished tasks (社区核实), settle disputes, and ask why someone was offered a wish."""
+"""Staff: verify finished tasks (社区核实), settle disputes, ask why a wish went to whom."""
 
 from __future__ import annotations
 
@@ -16,7 +16,17 @@ from bot.services.people import ROLE_STAFF, Actor
 from bot.tg.callbacks_tasks import StaffTaskCb
 from bot.tg.filters import HasRole, PrivateChat
 
-COMPONENT_ORDER = ("skill", "specialty", "availability", "nearness", "load", "fairness", "reliability", "duty", "newcomer")
+COMPONENT_ORDER = (
+    "skill",
+    "specialty",
+    "availability",
+    "nearness",
+    "load",
+    "fairness",
+    "reliability",
+    "duty",
+    "newcomer",
+)
 
 
 def router() -> Router:
@@ -27,8 +37,14 @@ def router() -> Router:
     return r
 
 
-async def pressed(query: CallbackQuery, callback_data: StaffTaskCb, actor: Actor, t: Translator,
-                  session: AsyncSession, app: AppContext) -> None:  # fmt: skip
+async def pressed(
+    query: CallbackQuery,
+    callback_data: StaffTaskCb,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     action, wish_id = callback_data.action, callback_data.wish_id
     message = query.message
     if action == "why":
@@ -53,33 +69,61 @@ def _breakdown(t: Translator, breakdown: dict[str, float]) -> str:
     return "，".join(parts)
 
 
-async def why_text(app: AppContext, session: AsyncSession, t: Translator, wish_id: int, name: str | None) -> str:
+async def why_text(
+    app: AppContext, session: AsyncSession, t: Translator, wish_id: int, name: str | None
+) -> str:
     volunteer_id = None
     if name:
         volunteer_id = await session.scalar(select(Volunteer.user_id).where(Volunteer.name == name))
         if volunteer_id is None:
             return t("why.unknown_volunteer", name=name)
     found, explained = await offers.why(app, session, wish_id, volunteer_id)
-    names = {v.user_id: v.name for v in (await session.scalars(select(Volunteer).where(
-        Volunteer.user_id.in_([o.volunteer_id for o in found])))).all()}  # fmt: skip
+    names = {
+        v.user_id: v.name
+        for v in (
+            await session.scalars(
+                select(Volunteer).where(Volunteer.user_id.in_([o.volunteer_id for o in found]))
+            )
+        ).all()
+    }
     lines = [t("why.header", id=wish_id)] if found else [t("why.no_offers", id=wish_id)]
     for offer in found:
-        lines.append(t("why.offer_line", round=offer.round, name=names.get(offer.volunteer_id, "?"),
-                       score=f"{offer.score:.2f}", status=t(f"why.status_{offer.status}"),
-                       parts=_breakdown(t, offer.breakdown)))  # fmt: skip
+        lines.append(
+            t(
+                "why.offer_line",
+                round=offer.round,
+                name=names.get(offer.volunteer_id, "?"),
+                score=f"{offer.score:.2f}",
+                status=t(f"why.status_{offer.status}"),
+                parts=_breakdown(t, offer.breakdown),
+            )
+        )
     if name:
         if explained is None:
             lines.append(t("why.not_in_pool", name=name))
         elif explained.eligible:
-            lines.append(t("why.eligible", name=name, score=f"{explained.score:.2f}", parts=_breakdown(t, explained.breakdown)))
+            lines.append(
+                t(
+                    "why.eligible",
+                    name=name,
+                    score=f"{explained.score:.2f}",
+                    parts=_breakdown(t, explained.breakdown),
+                )
+            )
         else:
             lines.append(t("why.ineligible", name=name, reason=t(f"why.reason_{explained.reason}")))
     return "\n".join(lines)
 
 
-async def why_command(message: Message, command: CommandObject, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def why_command(
+    message: Message, command: CommandObject, t: Translator, session: AsyncSession, app: AppContext
+) -> None:
     args = (command.args or "").split(maxsplit=1)
     if not args or not args[0].lstrip("#").isdigit():
         await message.answer(t("why.usage"))
         return
-    await message.answer(await why_text(app, session, t, int(args[0].lstrip("#")), args[1] if len(args) > 1 else None))
+    await message.answer(
+        await why_text(
+            app, session, t, int(args[0].lstrip("#")), args[1] if len(args) > 1 else None
+        )
+    )

@@ -72,9 +72,15 @@ async def queue(
     for wish in items:
         age = age_text(t, (app.now() - wish.created_at).total_seconds())
         lines.append(
-            t("staff.queue_line", id=wish.id, status=t(f"status.wish.{wish.status}"),
-              category=category_name(app, t, wish.category), age=age, text=wish.text[:24])
-        )  # fmt: skip
+            t(
+                "staff.queue_line",
+                id=wish.id,
+                status=t(f"status.wish.{wish.status}"),
+                category=category_name(app, t, wish.category),
+                age=age,
+                text=wish.text[:24],
+            )
+        )
         buttons.append(
             [kb.button(f"#{wish.id} · {age}", WishCb(action="view", wish_id=wish.id).pack())]
         )
@@ -197,10 +203,14 @@ async def card_action(
         data = await state.get_data()
         await state.clear()
         await dispatch.escalate(
-            app, session, actor.user_id, wish_id,
-            department=str(data.get("department", "")), note=str(data.get("note", "")),
+            app,
+            session,
+            actor.user_id,
+            wish_id,
+            department=str(data.get("department", "")),
+            note=str(data.get("note", "")),
             deadline=_deadline(app, arg),
-        )  # fmt: skip
+        )
         await message.edit_text(t("staff.escalated", id=wish_id))  # type: ignore[union-attr]
     elif action == "ans":
         await state.set_state(StaffWish.answer)

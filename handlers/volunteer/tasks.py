@@ -23,7 +23,19 @@ from handlers import forms
 from handlers.volunteer.registration import slots_keyboard
 from matching.timewindow import extract_time
 
-VOLUNTEER_ACTIONS = {"claim", "decl", "declr", "pause", "when", "done", "donenow", "rel", "relr", "open"}
+VOLUNTEER_ACTIONS = {
+    "claim",
+    "decl",
+    "declr",
+    "pause",
+    "when",
+    "done",
+    "donenow",
+    "rel",
+    "relr",
+    "open",
+    "phone",
+}
 
 
 class TaskFlow(StatesGroup):
@@ -36,17 +48,28 @@ def router() -> Router:
     r = Router(name="volunteer.tasks")
     # No chat filter on buttons: a Claim button also lives in the grid's group chat.
     r.callback_query.register(claim_pressed, TaskCb.filter(F.action == "claim"))
-    r.callback_query.register(task_action, TaskCb.filter(F.action.in_(VOLUNTEER_ACTIONS - {"claim"})))
+    r.callback_query.register(
+        task_action, TaskCb.filter(F.action.in_(VOLUNTEER_ACTIONS - {"claim"}))
+    )
     r.message.register(my_tasks, Command("mytasks"), PrivateChat(), HasRole(ROLE_VOLUNTEER))
-    r.message.register(availability, Command("availability"), PrivateChat(), HasRole(ROLE_VOLUNTEER))
-    r.callback_query.register(slot_toggled, TaskFlow.availability, ToggleCb.filter(F.field == "slots"))
+    r.message.register(
+        availability, Command("availability"), PrivateChat(), HasRole(ROLE_VOLUNTEER)
+    )
+    r.callback_query.register(
+        slot_toggled, TaskFlow.availability, ToggleCb.filter(F.field == "slots")
+    )
     r.message.register(when_typed, TaskFlow.when, F.text, PrivateChat())
     r.message.register(done_note_typed, TaskFlow.done_note, F.text | F.photo, PrivateChat())
     return r
 
 
 async def claim_pressed(
-    query: CallbackQuery, callback_data: TaskCb, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
+    query: CallbackQuery,
+    callback_data: TaskCb,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
 ) -> None:
     try:
         await offers.claim(app, session, callback_data.wish_id, actor.user_id)
@@ -72,7 +95,12 @@ async def task_action(
         if message is not None:
             options = [(r, t(f"offer.reason_{r}")) for r in offers.DECLINE_REASONS]
             await message.edit_reply_markup(  # type: ignore[union-attr]
-                reply_markup=kb.rows(*[[kb.button(label, TaskCb(action="declr", wish_id=wish_id, arg=r).pack())] for r, label in options])
+                reply_markup=kb.rows(
+                    *[
+                        [kb.button(label, TaskCb(action="declr", wish_id=wish_id, arg=r).pack())]
+                        for r, label in options
+                    ]
+                )
             )
         return
     if action == "declr":
@@ -86,7 +114,10 @@ async def task_action(
         await query.answer(t("offer.paused"), show_alert=True)
         return
     # The rest act on a task the presser holds: the service re-checks that.
-    if action == "open":
+    if action == "phone":
+        phone = await tasks.resident_phone(session, wish_id, actor.user_id)
+        await query.answer(t("task.phone", phone=phone), show_alert=True)
+    elif action == "open":
         card = await task_card(session, app, t, wish_id, actor.user_id)
         await query.answer()
         if card is None:
@@ -106,7 +137,13 @@ async def task_action(
         if message is not None:
             await message.answer(
                 t("task.done_ask", id=wish_id),
-                reply_markup=kb.rows([kb.button(t("task.done_now"), TaskCb(action="donenow", wish_id=wish_id).pack())]),
+                reply_markup=kb.rows(
+                    [
+                        kb.button(
+                            t("task.done_now"), TaskCb(action="donenow", wish_id=wish_id).pack()
+                        )
+                    ]
+                ),
             )
     elif action == "donenow":
         await state.clear()
@@ -120,7 +157,12 @@ async def task_action(
             options = [(r, t(f"task.release_{r}")) for r in tasks.RELEASE_REASONS]
             await message.answer(
                 t("task.release_ask", id=wish_id),
-                reply_markup=kb.rows(*[[kb.button(label, TaskCb(action="relr", wish_id=wish_id, arg=r).pack())] for r, label in options]),
+                reply_markup=kb.rows(
+                    *[
+                        [kb.button(label, TaskCb(action="relr", wish_id=wish_id, arg=r).pack())]
+                        for r, label in options
+                    ]
+                ),
             )
     elif action == "relr":
         await tasks.release(app, session, wish_id, actor.user_id, arg)
@@ -129,7 +171,14 @@ async def task_action(
             await message.edit_text(t("task.released", id=wish_id))  # type: ignore[union-attr]
 
 
-async def when_typed(message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def when_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     info = extract_time(message.text or "", app.now().astimezone(app.settings.tz))
     if info.start is None:
         await message.answer(t("task.when_not_understood"))
@@ -144,10 +193,19 @@ async def when_typed(message: Message, state: FSMContext, actor: Actor, t: Trans
     await state.clear()
     from bot.tg.task_cards import when_text
 
-    await message.answer(t("task.time_set", id=wish_id, when=when_text(app, t, int(info.start.timestamp()))))
+    await message.answer(
+        t("task.time_set", id=wish_id, when=when_text(app, t, int(info.start.timestamp())))
+    )
 
 
-async def done_note_typed(message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def done_note_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     data = await state.get_data()
     wish_id = int(data["wish_id"])
     photo = message.photo[-1].file_id if message.photo else None
@@ -161,7 +219,9 @@ async def done_note_typed(message: Message, state: FSMContext, actor: Actor, t: 
     await message.answer(t("task.done_thanks", id=wish_id))
 
 
-async def my_tasks(message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def my_tasks(
+    message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
+) -> None:
     items = await tasks.my_tasks(session, actor.user_id)
     if not items:
         await message.answer(t("task.none"))
@@ -169,12 +229,32 @@ async def my_tasks(message: Message, actor: Actor, t: Translator, session: Async
     lines = [t("task.mine_header")]
     buttons = []
     for wish in items:
-        lines.append(t("task.mine_line", id=wish.id, status=t(f"status.wish.{wish.status}"), text=wish.text[:30]))
-        buttons.append([kb.button(f"#{wish.id} {wish.text[:16]}", TaskCb(action="open", wish_id=wish.id).pack())])
+        lines.append(
+            t(
+                "task.mine_line",
+                id=wish.id,
+                status=t(f"status.wish.{wish.status}"),
+                text=wish.text[:30],
+            )
+        )
+        buttons.append(
+            [
+                kb.button(
+                    f"#{wish.id} {wish.text[:16]}", TaskCb(action="open", wish_id=wish.id).pack()
+                )
+            ]
+        )
     await message.answer("\n".join(lines), reply_markup=kb.rows(*buttons[:10]))
 
 
-async def availability(message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession, app: AppContext) -> None:
+async def availability(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     from bot.db.models import Volunteer
 
     volunteer = await session.get(Volunteer, actor.user_id)
@@ -184,8 +264,15 @@ async def availability(message: Message, state: FSMContext, actor: Actor, t: Tra
     await message.answer(t("task.availability_ask"), reply_markup=slots_keyboard(t, app, selected))
 
 
-async def slot_toggled(query: CallbackQuery, callback_data: ToggleCb, state: FSMContext, actor: Actor,
-                       t: Translator, session: AsyncSession, app: AppContext) -> None:  # fmt: skip
+async def slot_toggled(
+    query: CallbackQuery,
+    callback_data: ToggleCb,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
+) -> None:
     data = await state.get_data()
     selected: list[str] = list(data.get("slots", []))
     if callback_data.value == "*":

@@ -80,7 +80,7 @@ async def test_a_timer_missed_while_down_fires_once_late(db_url: str, clock: Man
     restarted = _app(db_url, clock)
     assert await fire_due(restarted) == 1
     assert await fire_due(restarted) == 0
-    assert FIRED == [("late", due)]  # the original due time is what the handler sees
+    assert [("late", due)] == FIRED  # the original due time is what the handler sees
 
 
 async def test_a_failing_timer_is_retried_then_marked_failed(

@@ -13,22 +13,41 @@ async def user_id(stage: Stage, person: Person) -> int:
         return user.id
 
 
-async def volunteer(stage: Stage, person: Person, *, grid: str = "G02", skills: tuple[str, ...] = ("repair",),
-                    slots: tuple[str, ...] = ("weekday_evening", "sat_morning"), max_tasks: int = 2) -> int:  # fmt: skip
+async def volunteer(
+    stage: Stage,
+    person: Person,
+    *,
+    grid: str = "G02",
+    skills: tuple[str, ...] = ("repair",),
+    slots: tuple[str, ...] = ("weekday_evening", "sat_morning"),
+    max_tasks: int = 2,
+) -> int:
     uid = await user_id(stage, person)
     async with stage.app.sessions() as session:
         g = await grid_by_code(session, grid)
         assert g is not None
         form = registration.VolunteerForm(
-            name=person.user.first_name, grid_id=g.id, unit="单位", branch="支部", occupation="职工",
-            skills=list(skills), availability=list(slots), max_active_tasks=max_tasks,
-        )  # fmt: skip
+            name=person.user.first_name,
+            grid_id=g.id,
+            unit="单位",
+            branch="支部",
+            occupation="职工",
+            skills=list(skills),
+            availability=list(slots),
+            max_active_tasks=max_tasks,
+        )
         await registration.register_volunteer(stage.app, session, uid, form, preapproved_by=uid)
     return uid
 
 
-async def resident(stage: Stage, person: Person, *, grid: str = "G02", phone: str | None = None,
-                   building: str = "8栋1单元") -> int:  # fmt: skip
+async def resident(
+    stage: Stage,
+    person: Person,
+    *,
+    grid: str = "G02",
+    phone: str | None = None,
+    building: str = "8栋1单元",
+) -> int:
     uid = await user_id(stage, person)
     async with stage.app.sessions() as session:
         g = await grid_by_code(session, grid)

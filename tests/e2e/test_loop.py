@@ -58,12 +58,17 @@ async def test_wish_to_verified_through_chat(
     await admin.press("不限", expect="已通过")
     # Both volunteers are offered it; Li claims, Wang's card says it is taken.
     offer_li = await li.expect("适合您", after=mark)
-    offer_wang = await wang.expect("适合您", after=mark)
+    await wang.expect("适合您", after=mark)
     assert "13812345678" not in offer_li.text and "8栋" not in offer_li.text  # no contact yet
     mark = stage.fake.mark()
     await li.press("我来接单", message_id=offer_li.message_id, expect="接单成功")
     details = await li.expect("8栋1单元", after=mark)
-    assert "13812345678" in details.text  # the holder sees the phone she chose to share
+    # The phone she chose to share: shown to the holder in a pop-up, never in the chat history.
+    assert "13812345678" not in details.text
+    query = await stage.fake.press(li.user, li.id, details.message_id, text="查看电话")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None)
+    popup = stage.fake.answer_for(query)
+    assert popup is not None and popup.show_alert and "13812345678" in (popup.text or "")
     told = await ann.expect("接单了", after=mark)
     assert "李明" in told.text
     await stage.fake.wait_for(lambda: stage.fake.messages(wang.id)[-1].edited)
@@ -96,6 +101,10 @@ async def test_wish_to_verified_through_chat(
     await admin.press("✅ 核实通过", message_id=verify_card.message_id, expect="已核实")
     await ann.expect("办结", after=mark)
     await li.expect("社区已核实", after=mark)
+    # Once the task is over, the phone is no longer given out.
+    query = await stage.fake.press(li.user, li.id, details.message_id, text="查看电话")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None)
+    assert "13812345678" not in (stage.fake.answer_for(query).text or "")  # type: ignore[union-attr]
     row = await wish_row(stage, wish_id)
     assert row.status == "closed" and row.rating == 5 and row.volunteer_id == li_uid
     statuses = [e.to_status for e in row.history if e.from_status != e.to_status]
@@ -211,8 +220,12 @@ async def test_rounds_widen_then_staff_are_alerted(sqlite_url: str, clock: Manua
         {"code": "G02", "name": "第二网格", "neighbours": ["G01"]},
         {"code": "G03", "name": "第三网格"},
     ]
-    async with Stage(sqlite_url, clock=clock, matching={"offer_k": 1, "grid_rounds": 1},
-                     community={"grids": grids}) as stage:  # fmt: skip
+    async with Stage(
+        sqlite_url,
+        clock=clock,
+        matching={"offer_k": 1, "grid_rounds": 1},
+        community={"grids": grids},
+    ) as stage:
         admin = stage.person(9001, "王主任")
         admin_uid = await _uid_after_start(stage, 9001)
         ann_uid = await resident(stage, stage.person(101, "张阿姨"), grid="G01")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main
 from bot.classify_cli import classify_stream
+from bot.cli import build_parser, main
 from bot.config import Settings
 
 

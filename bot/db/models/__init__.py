@@ -10,6 +10,8 @@ from bot.db.models.people import (
     User,
     Volunteer,
 )
+from bot.db.models.points import Declaration, LedgerEntry, Redemption, Reward
+from bot.db.models.roster import DutyReminder, RosterBatch, RosterEntry
 from bot.db.models.tasks import Offer, RelayMessage
 from bot.db.models.timers import Timer
 from bot.db.models.wishes import CategoryCorrection, Escalation, PendingInput, Wish, WishEvent
@@ -18,13 +20,20 @@ __all__ = [
     "AuditEntry",
     "CategoryCorrection",
     "ConversationState",
+    "Declaration",
+    "DutyReminder",
     "Escalation",
     "Grid",
     "InviteCode",
+    "LedgerEntry",
     "Offer",
     "PendingInput",
+    "Redemption",
     "RelayMessage",
     "Resident",
+    "Reward",
+    "RosterBatch",
+    "RosterEntry",
     "Staff",
     "Timer",
     "User",

@@ -1,0 +1,60 @@
+"""The calendar: what runs on a schedule, in the community's timezone.
+
+Each job is idempotent (a second process or a re-run finds nothing left to do), so running
+the clock in several processes is safe, merely wasteful.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.config import Settings
+from bot.scheduler.clock import CalendarJob
+from bot.services.context import AppContext
+
+
+async def duty_reminders(app: AppContext) -> object:
+    from bot.services.evaluations import duty_reminders as remind
+
+    return await remind(app, app.now().astimezone(app.settings.tz).year)
+
+
+async def award_missing(app: AppContext) -> object:
+    """Safety net: a verified task whose award was interrupted gets it now, once."""
+    from bot.services.points import award_missing as sweep
+
+    return await sweep(app)
+
+
+async def monthly_statements(app: AppContext) -> object:
+    from bot.services.points import monthly_statements as send
+
+    last_month = app.now().astimezone(app.settings.tz).replace(day=1) - timedelta(days=1)
+    return await send(app, last_month.date())
+
+
+async def expire_points(app: AppContext) -> object:
+    from bot.services.points import expire_points as expire
+
+    return await expire(app, app.now())
+
+
+async def remind_expiry(app: AppContext) -> object:
+    from bot.services.points import remind_expiry as remind
+
+    return await remind(app, app.now())
+
+
+def calendar_jobs(settings: Settings) -> list[CalendarJob]:
+    month = str(settings.reports.duty_reminder_month)
+    jobs = [
+        CalendarJob("duty_reminders", {"month": month, "day": "1", "hour": "10"}, duty_reminders),
+        CalendarJob("award_missing", {"minute": "17"}, award_missing),
+        CalendarJob("monthly_statements", {"day": "1", "hour": "9"}, monthly_statements),
+    ]
+    if settings.points.expiry != "never":
+        jobs += [
+            CalendarJob("expire_points", {"month": "1", "day": "1", "hour": "3"}, expire_points),
+            CalendarJob("remind_expiry", {"month": "12", "day": "1", "hour": "10"}, remind_expiry),
+        ]
+    return jobs

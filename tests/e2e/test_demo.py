@@ -1,0 +1,19 @@
+"""The README's first command: the demo runs the whole loop by itself and ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.demo.run import main
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_the_demo_runs_to_its_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await main(quiet=False) == 0
+    out = capsys.readouterr().out
+    for section in ("在职党员报到", "群众点单", "社区派单", "党员接单", "服务 · 报告"):
+        assert section in out
+    summary = out[out.index("小结") :]
+    assert "residents: 2" in summary and "volunteers_approved: 2" in summary
+    assert "wishes_closed: 1" in summary

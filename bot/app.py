@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.engine import make_engine, make_session_factory
+from bot.delivery import DeliveryOptions
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.ratelimit import make_limiter
 from bot.scheduler.clock import Clock
 from bot.scheduler.jobs import calendar_jobs
 from bot.services import grids, people
@@ -133,10 +136,14 @@ class BotRunner:
         await people.bootstrap_admins(app)
         self.app = app
         # Importing the feature services registers their timer handlers and calendar jobs.
+        import bot.services.events
         import bot.services.offers
         import bot.services.tasks  # noqa: F401
 
         self.clock_jobs = Clock(app, calendar_jobs(settings))
+        options = DeliveryOptions.from_settings(settings)
+        limiter = make_limiter(options, redis_url=settings.redis.url, namespace=str(self.bot.id))
+        self.delivery = DeliveryEngine(app, self.bot, limiter, options=options)
         self.dp = build_dispatcher(app, await make_storage(settings, app))
         self.dp.update.outer_middleware(self._last)
         self.dp.shutdown.register(self._drain)
@@ -167,6 +174,7 @@ class BotRunner:
                 await self.engine.dispose()
 
     async def _on_startup(self) -> None:
+        await self.delivery.start()
         if self.run_clock:
             self.clock_jobs.start()
         self.started.set()
@@ -185,6 +193,7 @@ class BotRunner:
                     len(late),
                     DRAIN_SECONDS,
                 )
+        await self.delivery.stop()
         if self._last.last_id is not None:
             try:  # confirm everything handled; anything newer stays on the server for next time
                 await self.bot.get_updates(offset=self._last.last_id + 1, limit=1, timeout=0)

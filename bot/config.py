@@ -333,6 +333,26 @@ class ReportsConfig(_Section):
     duty_reminder_month: int = Field(default=10, ge=1, le=12)
 
 
+class EventsConfig(_Section):
+    checkin_code_minutes: int = Field(default=5, ge=1)  # how long one check-in code works
+    checkin_opens_minutes: int = Field(default=30, ge=0)  # check-in opens this long before start
+    max_slots: int = Field(default=500, ge=1)  # most places one event may offer
+    max_points: int = Field(default=100, ge=0)  # most attendance points one event may give
+
+
+class DeliveryConfig(_Section):
+    """Outbound messages at Telegram's pace (broadcasts, offers, reminders, statements)."""
+
+    rate: float = Field(default=25.0, gt=0)  # messages per second for the bot token
+    max_per_second: int = Field(default=30, ge=1)  # hard ceiling in any 1 s window
+    per_chat_per_second: int = Field(default=1, ge=1)  # private chats
+    per_group_per_minute: int = Field(default=20, ge=1)  # group chats
+    max_retries: int = Field(default=5, ge=0)  # tries of a send that failed with 5xx/network
+    batch_size: int = Field(default=50, ge=1)  # outbox rows claimed at once
+    concurrency: int = Field(default=16, ge=1)  # sends in flight at once
+    lease_seconds: float = Field(default=60.0, gt=0)  # a claim older than this was abandoned
+
+
 class RedisConfig(_Section):
     url: str | None = None
 
@@ -358,6 +378,8 @@ class Settings(BaseSettings):
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 

@@ -6,15 +6,18 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers import common, profile, relay
+    from handlers import common, group, profile, relay
     from handlers.resident import registration as resident_registration
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
+    from handlers.staff import broadcasts as staff_broadcasts
+    from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import wishes as staff_wishes
+    from handlers.volunteer import events as volunteer_events
     from handlers.volunteer import points as volunteer_points
     from handlers.volunteer import registration as volunteer_registration
     from handlers.volunteer import tasks as volunteer_tasks
@@ -25,6 +28,10 @@ def routers() -> list[Router]:
         profile.router(),
         resident_registration.router(),
         volunteer_registration.router(),
+        group.router(),
+        staff_events.router(),
+        volunteer_events.router(),
+        staff_broadcasts.router(),
         staff_volunteers.router(),
         staff_wishes.router(),
         staff_reports.router(),
@@ -35,5 +42,6 @@ def routers() -> list[Router]:
         resident_tasks.router(),
         relay.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
+        group.quiet_router(),  # swallows group chatter nobody above wanted
         common.fallback_router(),
     ]

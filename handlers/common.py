@@ -76,6 +76,11 @@ async def start_with_code(
     session: AsyncSession,
 ) -> None:
     payload = command.args or ""
+    if payload.startswith("ci_"):  # a scanned check-in QR code (扫码签到)
+        from handlers.volunteer.events import start_checkin
+
+        await start_checkin(message, payload.removeprefix("ci_"), actor, t, session, app)
+        return
     if not payload.startswith("inv_"):
         await start(message, state, actor, t, app)
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -209,6 +210,52 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
     await ann.say("/mywishes", expect="我的心愿")
     await li.say("/mytasks")
     await admin.say("/why 1", expect="派单记录")
+
+    log.section("积分存折 · 积分超市 · points, the board, the shop")
+    await li.say("/points", expect="积分存折")
+    await li.say("/rank", expect="积分榜")
+    await admin.say("/rewards", expect="兑换品")
+    await admin.press("新增兑换品", expect="名字")
+    await admin.say("保温杯", expect="多少积分")
+    await admin.say("15", expect="多少件")
+    await admin.say("10", expect="几次")
+    await admin.say("1", expect="领取")
+    await admin.say("社区服务站一楼", expect="已上架")
+    await li.say("/shop", expect="积分超市")
+    await li.press("保温杯", expect="需要积分")
+    redeemed = await li.press("兑换", expect="取货码")
+    code = next((w for w in (redeemed.text if redeemed else "").replace("：", " ").split()
+                 if len(w) == 6 and w.isalnum() and w.isupper()), "")  # fmt: skip
+    card = await admin.say(f"/handover {code}", expect="待领取")
+    await admin.press("确认已领取", message_id=card.message_id, expect="已确认领取")
+
+    log.section("志愿服务招募 · a broadcast and an event with check-in")
+    await admin.say("/broadcast", expect="群发消息")
+    await admin.say("本周六上午小区广场义诊，需要志愿者帮忙维持秩序。", expect="发给谁")
+    await admin.press("全社区志愿者", expect="接收人数")
+    mark = stage.fake.mark()
+    await admin.press("✅ 确认发送", expect="已开始发送")
+    await li.expect("义诊", after=mark)
+    await chen.expect("义诊", after=mark)
+    start = datetime.now(UTC).astimezone(stage.app.settings.tz) + timedelta(minutes=20)
+    end = start + timedelta(hours=2)
+    await admin.say("/newevent", expect="活动名称")
+    await admin.say("楼道清洁", expect="介绍")
+    await admin.press("跳过", expect="地点")
+    await admin.say("7栋楼下", expect="时间")
+    await admin.say(f"{start.month}月{start.day}日 {start:%H:%M}-{end:%H:%M}", expect="多少人")
+    await admin.say("5", expect="服务类别")
+    await admin.press("完成", expect="积分")
+    await admin.press("5", expect="报名截止")
+    await admin.press("活动开始时", expect="发给哪些")
+    await admin.press("幸福社区全体志愿者", expect="请核对")
+    mark = stage.fake.mark()
+    await admin.press("发布", expect="已发布")
+    invite = await li.expect("楼道清洁", after=mark)
+    await li.press("我要报名", message_id=invite.message_id, expect="您已报名")
+    shown = await admin.say("/checkin 1", expect="扫码签到")
+    pin = next(w for w in shown.text.split() if w.isdigit() and len(w) == 6)
+    await li.say(f"/checkin {pin}", expect="签到成功")
 
     async with stage.app.sessions() as session:
         return {

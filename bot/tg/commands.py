@@ -18,7 +18,16 @@ log = logging.getLogger(__name__)
 BASE = ["start", "help", "me", "language", "cancel", "delete_me"]
 BY_ROLE: dict[str, list[str]] = {
     people.ROLE_RESIDENT: ["wish", "mywishes"],
-    people.ROLE_VOLUNTEER: ["mytasks", "availability", "points", "rank", "shop", "declare"],
+    people.ROLE_VOLUNTEER: [
+        "mytasks",
+        "availability",
+        "points",
+        "rank",
+        "shop",
+        "declare",
+        "events",
+        "checkin",
+    ],
     people.ROLE_STAFF: [
         "queue",
         "pending",

@@ -12,8 +12,18 @@ pytestmark = pytest.mark.e2e
 async def test_the_demo_runs_to_its_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert await main(quiet=False) == 0
     out = capsys.readouterr().out
-    for section in ("在职党员报到", "群众点单", "社区派单", "党员接单", "服务 · 报告"):
+    for section in (
+        "在职党员报到",
+        "群众点单",
+        "社区派单",
+        "党员接单",
+        "服务 · 报告",
+        "积分超市",
+        "志愿服务招募",
+    ):
         assert section in out
     summary = out[out.index("小结") :]
     assert "residents: 2" in summary and "volunteers_approved: 2" in summary
     assert "wishes_closed: 1" in summary
+    for shown in ("积分到账", "取货码", "已确认领取", "已开始发送", "签到成功"):
+        assert shown in out

@@ -1,5 +1,7 @@
 """All models, imported here so Base.metadata is complete for Alembic and tests."""
 
+from bot.db.models.delivery import Broadcast, OutboxMessage
+from bot.db.models.events import Event, EventCheckinCode, EventSignup
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -18,15 +20,20 @@ from bot.db.models.wishes import CategoryCorrection, Escalation, PendingInput, W
 
 __all__ = [
     "AuditEntry",
+    "Broadcast",
     "CategoryCorrection",
     "ConversationState",
     "Declaration",
     "DutyReminder",
     "Escalation",
+    "Event",
+    "EventCheckinCode",
+    "EventSignup",
     "Grid",
     "InviteCode",
     "LedgerEntry",
     "Offer",
+    "OutboxMessage",
     "PendingInput",
     "Redemption",
     "RelayMessage",

@@ -270,6 +270,17 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
     )
 
 
+async def view(session: AsyncSession, staff_user_id: int, broadcast_id: int) -> Progress:
+    """One broadcast's progress, for someone allowed to follow it (see ``recent``)."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise UserError("broadcast.not_found")
+    staff = await _staff(session, staff_user_id)
+    if broadcast.sender_id != staff_user_id and not _community_wide(staff):
+        raise UserError("broadcast.not_allowed")
+    return await progress(session, broadcast_id)
+
+
 async def recent(session: AsyncSession, staff_user_id: int, limit: int = RECENT) -> list[Progress]:
     """The latest broadcasts this person may follow: their own; all, for community staff."""
     staff = await _staff(session, staff_user_id)

@@ -29,6 +29,7 @@ from bot.db.models import Grid, Volunteer, Wish, WishEvent
 from bot.db.models.points import LedgerEntry
 from bot.db.models.roster import DutyReminder
 from bot.db.tx import begin_write
+from bot.delivery import outbox
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
@@ -348,9 +349,11 @@ async def duty_reminders(app: AppContext, year: int) -> list[int]:
         except IntegrityError:  # a concurrent run marked (some of) them first: it tells them
             await session.rollback()
             return []
-    community = app.settings.community.name
-    for uid in targets:
-        await app.notifier.notify(
-            uid, Notice("reports.duty_reminder", {"year": year, "community": community})
-        )
+    notice = Notice(
+        "reports.duty_reminder", {"year": year, "community": app.settings.community.name}
+    )
+    async with app.sessions() as session:  # bulk: through the outbox at Telegram's pace
+        await begin_write(session)
+        await outbox.enqueue(session, notice=notice, user_ids=targets, batch_key=f"duty:{year}")
+        await session.commit()
     return targets

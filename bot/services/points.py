@@ -39,6 +39,7 @@ from bot.db.models.points import (
     Redemption,
 )
 from bot.db.tx import begin_write
+from bot.delivery import outbox
 from bot.i18n import Translator
 from bot.services import audit
 from bot.services.context import AppContext
@@ -711,23 +712,29 @@ async def monthly_statements(app: AppContext, month: date) -> int:
                 .order_by(LedgerEntry.user_id)
             )
         ).all()
-    sent = 0
-    for user_id, got, used, moves, left in rows:
-        if not moves and not left:
-            continue
-        notice = Notice(
-            "points.monthly_statement",
-            {
-                "year": start.year,
-                "month": start.month,
-                "earned": int(got or 0),
-                "spent": int(used or 0),
-                "balance": int(left or 0),
-            },
-        )
-        if await app.notifier.notify(user_id, notice) is not None:
-            sent += 1
-    return sent
+    # Bulk: through the outbox at Telegram's pace; one batch per month, so a re-run (or a
+    # second process) adds nobody twice.
+    queued = 0
+    async with app.sessions() as session:
+        await begin_write(session)
+        for user_id, got, used, moves, left in rows:
+            if not moves and not left:
+                continue
+            notice = Notice(
+                "points.monthly_statement",
+                {
+                    "year": start.year,
+                    "month": start.month,
+                    "earned": int(got or 0),
+                    "spent": int(used or 0),
+                    "balance": int(left or 0),
+                },
+            )
+            queued += await outbox.enqueue(
+                session, notice=notice, user_ids=[user_id], batch_key=f"stmt:{start:%Y-%m}"
+            )
+        await session.commit()
+    return queued
 
 
 # --- leaderboards ------------------------------------------------------------------------------

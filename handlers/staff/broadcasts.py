@@ -442,7 +442,7 @@ async def control_pressed(
             act, done_key = actions[action]
             item = await act(app, session, actor.user_id, broadcast_id)
         else:
-            item, done_key = await broadcasts.progress(session, broadcast_id), ""
+            item, done_key = await broadcasts.view(session, actor.user_id, broadcast_id), ""
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return

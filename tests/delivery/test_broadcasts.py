@@ -289,3 +289,19 @@ async def test_a_double_tap_on_send_makes_one_broadcast(any_db_world: World) -> 
     async with world.app.sessions() as s:
         assert len((await s.scalars(select(Broadcast))).all()) == 1
     assert len(await world.rows(f"bc:{first}")) == 2
+
+
+async def test_only_the_sender_or_community_staff_follow_a_broadcast(world: World) -> None:
+    town = await _town(world)
+    async with world.app.sessions() as s:
+        draft = Draft("x", None, Segment("vol_grid", grid_ids=(town.grids["G02"],)))
+        own = await broadcasts.create(world.app, s, town.grid_staff, draft)
+        other = await broadcasts.create(world.app, s, town.staff, draft)
+        assert (await broadcasts.view(s, town.grid_staff, own.id)).recipients == 2
+        assert (await broadcasts.view(s, town.staff, own.id)).id == own.id
+        with pytest.raises(UserError) as denied:
+            await broadcasts.view(s, town.grid_staff, other.id)
+        assert denied.value.key == "broadcast.not_allowed"
+        with pytest.raises(UserError) as missing:
+            await broadcasts.view(s, town.staff, 999)
+        assert missing.value.key == "broadcast.not_found"

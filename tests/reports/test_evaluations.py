@@ -11,6 +11,7 @@ import pytest
 from bot.services import evaluations
 from bot.services.errors import UserError
 from bot.services.evaluations import EvaluationRow, rank_rows
+from tests.points.test_ledger import queued
 from tests.reports.conftest import World, at
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -251,15 +252,15 @@ async def test_duty_reminders_once_per_year(world: World) -> None:
     ids = await build_quarter(world)
     reminded = await evaluations.duty_reminders(world.app, 2026)
     assert reminded == sorted([ids["zhao"], ids["sun"]])
-    assert [(uid, n.kind, n.params) for uid, n in world.notifier.sent] == [
-        (uid, "reports.duty_reminder", {"year": 2026, "community": "幸福社区"}) for uid in reminded
+    assert await queued(world.app, "reports.duty_reminder") == [
+        (uid, {"year": 2026, "community": "幸福社区"}) for uid in reminded
     ]
     # Run again (a restart, a second process): nobody is reminded twice.
     assert await evaluations.duty_reminders(world.app, 2026) == []
     # A member approved later in the year is reminded on the next run; a new year starts over.
     late = await world.volunteer("钱多", "G02")
     assert await evaluations.duty_reminders(world.app, 2026) == [late]
-    assert len(world.notifier.sent) == 3
+    assert len(await queued(world.app, "reports.duty_reminder")) == 3
     world.clock.now = at(2027, 10, 1)
     assert len(await evaluations.duty_reminders(world.app, 2027)) == 6  # nobody served in 2027
 
@@ -270,5 +271,5 @@ async def test_concurrent_duty_runs_remind_each_member_once(both: World) -> None
         evaluations.duty_reminders(both.app, 2026), evaluations.duty_reminders(both.app, 2026)
     )
     assert len(first) + len(second) == 2
-    assert len(both.notifier.sent) == 2
-    assert len({uid for uid, _ in both.notifier.sent}) == 2
+    sent = await queued(both.app, "reports.duty_reminder")
+    assert len(sent) == 2 and len({uid for uid, _ in sent}) == 2

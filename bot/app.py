@@ -194,6 +194,7 @@ class BotRunner:
                     DRAIN_SECONDS,
                 )
         await self.delivery.stop()
+        await self.delivery.limiter.close()  # the Redis connection, when there is one
         if self._last.last_id is not None:
             try:  # confirm everything handled; anything newer stays on the server for next time
                 await self.bot.get_updates(offset=self._last.last_id + 1, limit=1, timeout=0)

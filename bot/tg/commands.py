@@ -33,6 +33,11 @@ BY_ROLE: dict[str, list[str]] = {
         "pending",
         "invite",
         "why",
+        "broadcast",
+        "broadcasts",
+        "newevent",
+        "checkin",
+        "linkgroup",
         "adjust",
         "rewards",
         "handover",
@@ -42,13 +47,6 @@ BY_ROLE: dict[str, list[str]] = {
         "roster",
     ],
 }
-
-
-def extend(role: str, *names: str) -> None:
-    """Features add their commands to a role's menu (kept in one place, in order)."""
-    for name in names:
-        if name not in BY_ROLE[role]:
-            BY_ROLE[role].append(name)
 
 
 def commands_for(roles: frozenset[str], lang: str) -> list[BotCommand]:

@@ -278,7 +278,7 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
         }
 
 
-async def main(*, lang: str = "zh-CN", keep: bool = False, quiet: bool = False) -> int:
+async def main(*, keep: bool = False, quiet: bool = False) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     folder = Path(tempfile.mkdtemp(prefix="wishbot-demo-"))
     db_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"

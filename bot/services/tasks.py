@@ -31,6 +31,20 @@ async def _wish(session: AsyncSession, wish_id: int) -> Wish:
     return wish
 
 
+def _clean(text: str, max_len: int) -> str:
+    text = text.strip()
+    if not text or len(text) > max_len:
+        raise UserError("errors.text_length", max=max_len)
+    return text
+
+
+async def _residents_wish(session: AsyncSession, wish_id: int, resident_id: int) -> Wish:
+    wish = await _wish(session, wish_id)
+    if wish.resident_id != resident_id:
+        raise UserError("wish.not_yours", id=wish_id)
+    return wish
+
+
 async def _volunteers_task(
     session: AsyncSession, wish_id: int, user_id: int, *statuses: str
 ) -> Wish:
@@ -139,9 +153,7 @@ async def relay(
     app: AppContext, session: AsyncSession, wish_id: int, sender_id: int, text: str
 ) -> int:
     """Pass a message to the other side of the task; returns the recipient's user id."""
-    text = text.strip()
-    if not text or len(text) > RELAY_MAX:
-        raise UserError("errors.text_length", max=RELAY_MAX)
+    text = _clean(text, RELAY_MAX)
     await begin_write(session)
     wish = await _wish(session, wish_id)
     if sender_id not in (wish.resident_id, wish.volunteer_id) or wish.volunteer_id is None:
@@ -211,9 +223,7 @@ async def confirm(
     if not 1 <= rating <= 5:
         raise UserError("errors.stale_button")
     await begin_write(session)
-    wish = await _wish(session, wish_id)
-    if wish.resident_id != resident_id:
-        raise UserError("wish.not_yours", id=wish_id)
+    wish = await _residents_wish(session, wish_id, resident_id)
     if wish.status != "done":
         raise UserError("task.state_changed", id=wish_id)
     now = app.now()
@@ -240,13 +250,9 @@ async def confirm(
 async def add_comment(
     app: AppContext, session: AsyncSession, wish_id: int, resident_id: int, text: str
 ) -> None:
-    text = text.strip()
-    if not text or len(text) > NOTE_MAX:
-        raise UserError("errors.text_length", max=NOTE_MAX)
+    text = _clean(text, NOTE_MAX)
     await begin_write(session)
-    wish = await _wish(session, wish_id)
-    if wish.resident_id != resident_id:
-        raise UserError("wish.not_yours", id=wish_id)
+    wish = await _residents_wish(session, wish_id, resident_id)
     wish.rating_comment = text
     await session.commit()
 
@@ -255,13 +261,9 @@ async def add_comment(
 async def dispute(
     app: AppContext, session: AsyncSession, wish_id: int, resident_id: int, reason: str
 ) -> Wish:
-    reason = reason.strip()
-    if not reason or len(reason) > NOTE_MAX:
-        raise UserError("errors.text_length", max=NOTE_MAX)
+    reason = _clean(reason, NOTE_MAX)
     await begin_write(session)
-    wish = await _wish(session, wish_id)
-    if wish.resident_id != resident_id:
-        raise UserError("wish.not_yours", id=wish_id)
+    wish = await _residents_wish(session, wish_id, resident_id)
     if wish.status != "done":
         raise UserError("task.state_changed", id=wish_id)
     wish_states.move(session, wish, "disputed", actor_id=resident_id, at=app.now(), note=reason)

@@ -259,7 +259,7 @@ async def keep_pending(
     await session.commit()
 
 
-async def take_pending(session: AsyncSession, user_id: int) -> PendingInput | None:
+async def pending_input(session: AsyncSession, user_id: int) -> PendingInput | None:
     return await session.get(PendingInput, user_id)
 
 

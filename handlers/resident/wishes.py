@@ -420,7 +420,7 @@ async def resume_pending(
     state: FSMContext,
 ) -> None:
     """After registration: the wish they wrote before is picked up where they left it."""
-    pending = await wishes.take_pending(session, user_id)
+    pending = await wishes.pending_input(session, user_id)
     if pending is None:
         return
     from bot.db.models import User
@@ -430,9 +430,9 @@ async def resume_pending(
     assert user is not None
     text, photo_file_id = pending.text, pending.photo_file_id
     await message.answer(t("wish.resuming"))
-    # The text now lives in the (durable) draft; the pending copy has done its job.
-    await session.delete(pending)
-    await session.commit()
+    # The pending copy stays until the wish is filed (file_wish removes it): a crash between
+    # here and the draft being stored loses nothing. Handlers don't write; services do.
+    await session.commit()  # end the read transaction before the draft's writes
     await start_draft(
         message, state, actor_of(user), t, session, app, text, photo_file_id=photo_file_id
     )

@@ -172,6 +172,15 @@ async def test_text_written_before_registering_is_kept(stage: Stage) -> None:
     await bob.say("跳过", expect="登记完成")
     card = await bob.expect("核对", after=mark)
     assert "下水道" in card.text
+    # Regression (a handler once deleted the kept text itself, outside a write transaction,
+    # and could hit "database is locked"): the kept copy stays until the wish is filed.
+    from bot.db.models import PendingInput
+
+    async with stage.app.sessions() as session:
+        assert len((await session.scalars(select(PendingInput))).all()) == 1
+    await bob.press("没问题", expect="号心愿")
+    async with stage.app.sessions() as session:
+        assert (await session.scalars(select(PendingInput))).all() == []
 
 
 async def test_english_speaking_resident_files_a_wish(stage: Stage) -> None:

@@ -184,87 +184,9 @@ async def any_db_world(db_url: str, clock: ManualClock) -> AsyncIterator[World]:
 # --- end to end: the real bot against the fake Bot API server ---------------------------------
 
 
-def _with_event_routers(original: Any) -> Any:
-    """handlers.routers() plus this feature's routers, until the lead registers them."""
-
-    def routers() -> list[Any]:
-        from aiogram import Router
-        from aiogram.filters import CommandObject, CommandStart, Filter
-
-        from handlers import group
-        from handlers.staff import events as staff_events
-        from handlers.volunteer import events as volunteer_events
-
-        built = original()
-        names = [r.name for r in built]
-        if "staff.events" in names:
-            return built
-
-        class CheckinPayload(Filter):
-            async def __call__(self, message: Any, command: CommandObject) -> bool:
-                return (command.args or "").startswith("ci_")
-
-        async def scanned(message: Any, command: CommandObject, **data: Any) -> None:
-            code = (command.args or "").removeprefix("ci_")
-            await volunteer_events.start_checkin(
-                message, code, data["actor"], data["t"], data["session"], data["app"]
-            )
-
-        # The lead routes "/start ci_..." in handlers/common.py; this stands in for it here.
-        deep_link = Router(name="events.test_deep_link")
-        deep_link.message.register(scanned, CommandStart(deep_link=True), CheckinPayload())
-        mine = [group.router(), staff_events.router(), volunteer_events.router()]
-        at = names.index("resident.wishes") if "resident.wishes" in names else len(built) - 1
-        return [
-            built[0],
-            deep_link,
-            *built[1:at],
-            *mine,
-            *built[at:-1],
-            group.quiet_router(),
-            built[-1],
-        ]
-
-    return routers
-
-
-async def create_missing_tables(url: str) -> None:
-    """This feature's tables, until the lead's migration for them lands (checkfirst)."""
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
-async def stage(
-    sqlite_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Any]:
-    import handlers
-    from bot.db.migrate import upgrade_async
-    from bot.delivery import DeliveryOptions
-    from bot.delivery.engine import DeliveryEngine
-    from bot.delivery.ratelimit import MemoryRateLimiter
+async def stage(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Any]:
     from bot.demo.stage import Stage
 
-    monkeypatch.setattr(handlers, "routers", _with_event_routers(handlers.routers))
-    s = Stage(sqlite_url, admins=(9001,), clock=clock)
-    await s.fake.start()
-    delivery: DeliveryEngine | None = None
-    try:
-        await upgrade_async(sqlite_url)
-        await create_missing_tables(sqlite_url)
-        await s.start_bot()
-        assert s.runner is not None and s.runner.bot is not None
-        if not any(isinstance(v, DeliveryEngine) for v in vars(s.runner).values()):
-            options = DeliveryOptions(poll_seconds=0.05)
-            limiter = MemoryRateLimiter.from_options(options)
-            delivery = DeliveryEngine(s.app, s.runner.bot, limiter, options=options)
-            await delivery.start()
+    async with Stage(sqlite_url, admins=(9001,), clock=clock) as s:
         yield s
-    finally:
-        if delivery is not None:
-            await delivery.stop()
-        await s.__aexit__(None, None, None)

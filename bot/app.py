@@ -27,8 +27,8 @@ from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ratelimit import make_limiter
 from bot.scheduler.clock import Clock
 from bot.scheduler.jobs import calendar_jobs
-from bot.services import grids, people
 from bot.services.context import AppContext, system_clock
+from bot.services.people import actors, grids
 from bot.tg.commands import set_default_commands
 from bot.tg.dispatcher import build_dispatcher
 from bot.tg.fsm_storage import SQLStorage
@@ -128,17 +128,14 @@ class BotRunner:
         self.bot = make_bot(settings)
         app = AppContext(settings=settings, sessions=sessions, notifier=None, clock=self.clock)  # type: ignore[arg-type]
         app.notifier = TelegramNotifier(self.bot, app)
-        from bot.services.wishes import load_classifier
+        from bot.services.intake.wishes import load_classifier
 
         app.classifier = await load_classifier(app)
         async with sessions() as session:
             await grids.sync_grids(session, settings.community.grids)
-        await people.bootstrap_admins(app)
+        await actors.bootstrap_admins(app)
         self.app = app
         # Importing the feature services registers their timer handlers and calendar jobs.
-        import bot.services.events
-        import bot.services.offers
-        import bot.services.tasks  # noqa: F401
 
         self.clock_jobs = Clock(app, calendar_jobs(settings))
         options = DeliveryOptions.from_settings(settings)

@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import people, registration
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import Actor
+from bot.services.people import actors, registration
+from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ConfirmDeleteCb, LangCb, RoleCb
 from bot.tg.commands import refresh_commands
@@ -105,13 +105,13 @@ def help_text(actor: Actor, t: Translator) -> str:
     parts = [t("help.header")]
     if not actor.roles:
         parts.append(t("help.newcomer"))
-    if actor.has(people.ROLE_RESIDENT):
+    if actor.has(actors.ROLE_RESIDENT):
         parts.append(t("help.resident"))
-    if actor.has(people.ROLE_VOLUNTEER):
+    if actor.has(actors.ROLE_VOLUNTEER):
         parts.append(t("help.volunteer"))
-    if actor.has(people.ROLE_VOLUNTEER_PENDING):
+    if actor.has(actors.ROLE_VOLUNTEER_PENDING):
         parts.append(t("help.volunteer_pending"))
-    if actor.has(people.ROLE_STAFF):
+    if actor.has(actors.ROLE_STAFF):
         parts.append(t("help.staff"))
     parts.append(t("help.footer"))
     return "\n\n".join(parts)
@@ -133,7 +133,7 @@ async def language_chosen(
     app: AppContext,
 ) -> None:
     code = callback_data.code if callback_data.code in ("zh-CN", "en") else "zh-CN"
-    await people.set_language(session, actor.user_id, code)
+    await actors.set_language(session, actor.user_id, code)
     t = Translator(code)
     await query.answer()
     if query.message is not None:
@@ -178,7 +178,7 @@ async def delete_confirmed(
         await query.message.edit_text(t("delete.kept"))
         return
     await state.clear()
-    await people.erase_user(app, session, actor.user_id)
+    await actors.erase_user(app, session, actor.user_id)
     await query.message.edit_text(t("delete.done"))
 
 

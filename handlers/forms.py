@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import grids
+from bot.services.people import grids
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb
 

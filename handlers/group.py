@@ -16,11 +16,11 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import events, groups
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
-from bot.services.people import ROLE_STAFF, ROLE_VOLUNTEER, Actor
+from bot.services.outreach import events, groups
+from bot.services.people.actors import ROLE_STAFF, ROLE_VOLUNTEER, Actor
 from bot.tg.callbacks_events import EventCb
 from bot.tg.filters import GroupChat
 from handlers.volunteer.events import signup_toast

@@ -10,10 +10,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import profiles, registration
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import Actor
+from bot.services.people import profiles, registration
+from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb, MeCb, ToggleCb
 from bot.tg.filters import PrivateChat

@@ -9,10 +9,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import tasks
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import Actor
+from bot.services.people.actors import Actor
+from bot.services.tasks import lifecycle
 from bot.tg.callbacks_tasks import TaskCb
 from bot.tg.filters import PrivateChat
 
@@ -49,7 +49,7 @@ async def text(
     data = await state.get_data()
     wish_id = int(data["wish_id"])
     try:
-        await tasks.relay(app, session, wish_id, actor.user_id, message.text or "")
+        await lifecycle.relay(app, session, wish_id, actor.user_id, message.text or "")
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         if err.key != "errors.text_length":

@@ -56,7 +56,7 @@ from aiogram.types import Message
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import bot.services.broadcasts  # noqa: F401  (its batch-done hook sends the final report)
+import bot.services.outreach.broadcasts  # noqa: F401  (its batch-done hook sends the final report)
 from bot.db.models import User
 from bot.db.models.delivery import (
     BLOCKED,

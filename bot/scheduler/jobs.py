@@ -14,33 +14,33 @@ from bot.services.context import AppContext
 
 
 async def duty_reminders(app: AppContext) -> object:
-    from bot.services.evaluations import duty_reminders as remind
+    from bot.services.reports.evaluations import duty_reminders as remind
 
     return await remind(app, app.now().astimezone(app.settings.tz).year)
 
 
 async def award_missing(app: AppContext) -> object:
     """Safety net: a verified task whose award was interrupted gets it now, once."""
-    from bot.services.points import award_missing as sweep
+    from bot.services.points.ledger import award_missing as sweep
 
     return await sweep(app)
 
 
 async def monthly_statements(app: AppContext) -> object:
-    from bot.services.points import monthly_statements as send
+    from bot.services.points.ledger import monthly_statements as send
 
     last_month = app.now().astimezone(app.settings.tz).replace(day=1) - timedelta(days=1)
     return await send(app, last_month.date())
 
 
 async def expire_points(app: AppContext) -> object:
-    from bot.services.points import expire_points as expire
+    from bot.services.points.ledger import expire_points as expire
 
     return await expire(app, app.now())
 
 
 async def remind_expiry(app: AppContext) -> object:
-    from bot.services.points import remind_expiry as remind
+    from bot.services.points.ledger import remind_expiry as remind
 
     return await remind(app, app.now())
 

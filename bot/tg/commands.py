@@ -10,15 +10,15 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from bot.db.models import User
 from bot.i18n import LANGUAGES, Translator
-from bot.services import people
 from bot.services.context import AppContext
+from bot.services.people import actors
 
 log = logging.getLogger(__name__)
 
 BASE = ["start", "help", "me", "language", "cancel", "delete_me"]
 BY_ROLE: dict[str, list[str]] = {
-    people.ROLE_RESIDENT: ["wish", "mywishes"],
-    people.ROLE_VOLUNTEER: [
+    actors.ROLE_RESIDENT: ["wish", "mywishes"],
+    actors.ROLE_VOLUNTEER: [
         "mytasks",
         "availability",
         "points",
@@ -28,7 +28,7 @@ BY_ROLE: dict[str, list[str]] = {
         "events",
         "checkin",
     ],
-    people.ROLE_STAFF: [
+    actors.ROLE_STAFF: [
         "queue",
         "pending",
         "invite",
@@ -52,7 +52,7 @@ BY_ROLE: dict[str, list[str]] = {
 def commands_for(roles: frozenset[str], lang: str) -> list[BotCommand]:
     t = Translator(lang)
     names = list(BASE)
-    for role in (people.ROLE_RESIDENT, people.ROLE_VOLUNTEER, people.ROLE_STAFF):
+    for role in (actors.ROLE_RESIDENT, actors.ROLE_VOLUNTEER, actors.ROLE_STAFF):
         if role in roles:
             names += [n for n in BY_ROLE[role] if n not in names]
     return [BotCommand(command=n, description=t(f"commands.{n}")) for n in names]
@@ -73,7 +73,7 @@ async def refresh_commands(bot: Bot | None, app: AppContext, user_id: int) -> No
         user = await session.get(User, user_id)
         if user is None or user.telegram_id is None:
             return
-        roles, lang, chat_id = people.roles_of(user), user.language, user.telegram_id
+        roles, lang, chat_id = actors.roles_of(user), user.language, user.telegram_id
     try:
         await bot.set_my_commands(commands_for(roles, lang), BotCommandScopeChat(chat_id=chat_id))
     except TelegramAPIError as exc:  # a menu is a nicety: never fail the person's action for it

@@ -12,10 +12,10 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import checkin
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.events import EventView, SignupState, get_event
+from bot.services.outreach import checkin
+from bot.services.outreach.events import EventView, SignupState, get_event
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_events import EventCb, EventStaffCb
 from bot.tg.render import Rendered, renderer

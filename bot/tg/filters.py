@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.services.people import Actor
+from bot.services.people.actors import Actor
 
 
 class HasRole(Filter):

@@ -14,7 +14,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
-from bot.services.grids import GridView
+from bot.services.people.grids import GridView
 from bot.tg.callbacks import ChoiceCb, GridCb, LangCb, ToggleCb
 
 GRID_PAGE_SIZE = 8

@@ -10,8 +10,8 @@ from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
 from bot.i18n import Translator, normalize_language
-from bot.services import people
 from bot.services.context import AppContext
+from bot.services.people import actors
 
 
 class SessionMiddleware(BaseMiddleware):
@@ -56,13 +56,13 @@ class ActorMiddleware(BaseMiddleware):
             data["t"] = Translator(self.app.settings.community.default_language)
             return await handler(event, data)
         session = data["session"]
-        user, _ = await people.touch_user(
+        user, _ = await actors.touch_user(
             session,
             tg_user.id,
             tg_user.full_name,
             normalize_language(tg_user.language_code),
         )
-        actor = people.actor_of(user)
+        actor = actors.actor_of(user)
         data["actor"] = actor
         data["t"] = Translator(actor.language)
         return await handler(event, data)

@@ -16,9 +16,9 @@ from aiogram.types import Message
 
 from bot.db.models import User
 from bot.i18n import Translator
-from bot.services import people
 from bot.services.context import AppContext
 from bot.services.notices import Notice, SentRef
+from bot.services.people import actors
 from bot.tg.render import Rendered, render
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class TelegramNotifier:
                 log.info("user blocked the bot: user=%s notice=%s", user_id, notice.kind)
                 if user_id is not None:
                     async with self.app.sessions() as session:
-                        await people.mark_blocked(session, user_id)
+                        await actors.mark_blocked(session, user_id)
                 return None
             except TelegramBadRequest as exc:
                 log.warning(

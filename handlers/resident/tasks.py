@@ -9,10 +9,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import tasks
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import Actor
+from bot.services.people.actors import Actor
+from bot.services.tasks import lifecycle
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_tasks import TaskCb
 from bot.tg.filters import PrivateChat
@@ -43,7 +43,7 @@ async def rate(
     app: AppContext,
 ) -> None:
     stars = int(callback_data.arg) if callback_data.arg.isdigit() else 0
-    await tasks.confirm(app, session, callback_data.wish_id, actor.user_id, stars)
+    await lifecycle.confirm(app, session, callback_data.wish_id, actor.user_id, stars)
     await query.answer()
     await state.set_state(Feedback.comment)
     await state.set_data({"wish_id": callback_data.wish_id})
@@ -79,7 +79,7 @@ async def comment_typed(
 ) -> None:
     data = await state.get_data()
     try:
-        await tasks.add_comment(
+        await lifecycle.add_comment(
             app, session, int(data["wish_id"]), actor.user_id, message.text or ""
         )
     except UserError as err:
@@ -109,7 +109,9 @@ async def dispute_typed(
 ) -> None:
     data = await state.get_data()
     try:
-        await tasks.dispute(app, session, int(data["wish_id"]), actor.user_id, message.text or "")
+        await lifecycle.dispute(
+            app, session, int(data["wish_id"]), actor.user_id, message.text or ""
+        )
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         if err.key != "errors.text_length":

@@ -12,10 +12,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import wishes
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_RESIDENT, Actor
+from bot.services.intake import wishes
+from bot.services.people.actors import ROLE_RESIDENT, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -348,7 +348,7 @@ async def my_wishes(
 
 
 def resident_buttons(t: Translator, wish_id: int, status: str) -> kb.InlineKeyboardMarkup | None:
-    from bot.services.wish_states import CANCELLABLE, TERMINAL
+    from bot.services.intake.wish_states import CANCELLABLE, TERMINAL
 
     row = []
     if status not in TERMINAL:
@@ -424,7 +424,7 @@ async def resume_pending(
     if pending is None:
         return
     from bot.db.models import User
-    from bot.services.people import actor_of
+    from bot.services.people.actors import actor_of
 
     user = await session.get(User, user_id, populate_existing=True)
     assert user is not None

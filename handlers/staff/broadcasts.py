@@ -14,11 +14,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import broadcasts, grids
-from bot.services.broadcasts import Draft, Progress, Segment
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_STAFF, Actor
+from bot.services.outreach import broadcasts
+from bot.services.outreach.broadcasts import Draft, Progress, Segment
+from bot.services.people import grids
+from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.filters import HasRole, PrivateChat

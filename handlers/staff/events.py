@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import qr
 from bot.i18n import Translator
-from bot.services import checkin, event_times, events, grids
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_STAFF, Actor
+from bot.services.outreach import checkin, event_times, events
+from bot.services.people import grids
+from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import event_cards as cards
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb

@@ -13,10 +13,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import declarations, points, shop
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_STAFF, Actor
+from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.services.points import declarations, ledger, shop
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_points import AdjustCb, DeclarationCb, RedemptionCb, RewardAdminCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -99,7 +99,7 @@ async def _refuse(message: Message, t: Translator, err: UserError) -> None:
 
 async def adjust_begin(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(AdjustForm.who)
-    await state.set_data({"request": points.new_request_id()})
+    await state.set_data({"request": ledger.new_request_id()})
     await message.answer(t("points.adjust_ask_name"))
 
 
@@ -110,7 +110,7 @@ async def adjust_who(
         await message.answer(t("points.form_in_progress"))
         return
     query = message.text or ""
-    found = await points.find_volunteers(session, actor.user_id, query)
+    found = await ledger.find_volunteers(session, actor.user_id, query)
     if not found:
         await message.answer(t("points.adjust_none", query=query.strip()[:20]))
         return
@@ -128,7 +128,7 @@ async def adjust_who(
 
 async def adjust_amount(message: Message, state: FSMContext, t: Translator) -> None:
     try:
-        amount = points.parse_adjust_amount(message.text or "")
+        amount = ledger.parse_adjust_amount(message.text or "")
     except UserError as err:
         await _refuse(message, t, err)
         return
@@ -139,7 +139,7 @@ async def adjust_amount(message: Message, state: FSMContext, t: Translator) -> N
 
 async def adjust_reason(message: Message, state: FSMContext, t: Translator) -> None:
     try:
-        reason = points.clean_reason(message.text or "")
+        reason = ledger.clean_reason(message.text or "")
     except UserError as err:
         await _refuse(message, t, err)
         return
@@ -169,7 +169,7 @@ async def adjust_pressed(
     current = await state.get_state()
     data = await state.get_data()
     if callback_data.action == "pick" and current == AdjustForm.who.state:
-        pick = await points.volunteer_pick(session, actor.user_id, callback_data.user_id)
+        pick = await ledger.volunteer_pick(session, actor.user_id, callback_data.user_id)
         await state.update_data(user_id=pick.user_id, name=pick.name)
         await state.set_state(AdjustForm.amount)
         await query.answer()
@@ -185,7 +185,7 @@ async def adjust_pressed(
         await _replace(query, t("points.cancelled"), None)
         return
     try:
-        entry = await points.adjust(
+        entry = await ledger.adjust(
             app,
             session,
             staff_user_id=actor.user_id,
@@ -200,7 +200,7 @@ async def adjust_pressed(
     if entry is None:
         await _replace(query, t("points.adjust_already"), None)
         return
-    total = await points.balance(session, entry.user_id)
+    total = await ledger.balance(session, entry.user_id)
     await _replace(
         query,
         t("points.adjust_done", name=data["name"], amount=f"{entry.amount:+d}", balance=total),

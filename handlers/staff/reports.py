@@ -17,12 +17,13 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import evaluations, reports_xlsx, roster
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.evaluations import EvaluationRow
-from bot.services.people import ROLE_STAFF, Actor
-from bot.services.roster import RateLine, RosterCheck, RowIssue
+from bot.services.people import roster
+from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.services.people.roster import RateLine, RosterCheck, RowIssue
+from bot.services.reports import evaluations, xlsx
+from bot.services.reports.evaluations import EvaluationRow
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_reports import RosterCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -222,13 +223,13 @@ async def evaluation(
         return
     await message.answer(evaluation_summary(t, period, rows))
     rt = _report_translator(app)
-    headers = [rt(f"reports.col.{c}") for c in reports_xlsx.COLUMNS]
+    headers = [rt(f"reports.col.{c}") for c in xlsx.COLUMNS]
     units = evaluations.by_unit(rows)
-    workbook = reports_xlsx.evaluation_xlsx(headers, rt("reports.sheet_all"), rows, units)
+    workbook = xlsx.evaluation_xlsx(headers, rt("reports.sheet_all"), rows, units)
     await _send_document(message, workbook, rt("reports.file_evaluation_xlsx", period=period))
     for unit, unit_rows in units.items():
-        name = rt("reports.file_evaluation_csv", period=period, unit=reports_xlsx.file_part(unit))
-        await _send_document(message, reports_xlsx.evaluation_csv(headers, unit_rows), name)
+        name = rt("reports.file_evaluation_csv", period=period, unit=xlsx.file_part(unit))
+        await _send_document(message, xlsx.evaluation_csv(headers, unit_rows), name)
 
 
 async def awards(
@@ -253,8 +254,8 @@ async def awards(
         lines += [evaluation_line(t, r) for r in members]
     await message.answer(_fit(lines, t))
     rt = _report_translator(app)
-    headers = [rt(f"reports.col.{c}") for c in reports_xlsx.COLUMNS]
-    workbook = reports_xlsx.evaluation_xlsx(headers, str(year), rows, {})
+    headers = [rt(f"reports.col.{c}") for c in xlsx.COLUMNS]
+    workbook = xlsx.evaluation_xlsx(headers, str(year), rows, {})
     await _send_document(message, workbook, rt("reports.file_awards_xlsx", year=year))
 
 

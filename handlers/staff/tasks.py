@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Volunteer
 from bot.i18n import Translator
-from bot.services import offers, tasks
 from bot.services.context import AppContext
-from bot.services.people import ROLE_STAFF, Actor
+from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.services.tasks import lifecycle, offers
 from bot.tg.callbacks_tasks import StaffTaskCb
 from bot.tg.filters import HasRole, PrivateChat
 
@@ -53,10 +53,10 @@ async def pressed(
             await message.answer(await why_text(app, session, t, wish_id, None))
         return
     if action == "verify":
-        await tasks.verify(app, session, wish_id, actor.user_id)
+        await lifecycle.verify(app, session, wish_id, actor.user_id)
         key = "staff.verified"
     else:
-        await tasks.resolve_dispute(app, session, wish_id, actor.user_id, action)
+        await lifecycle.resolve_dispute(app, session, wish_id, actor.user_id, action)
         key = f"staff.dispute_{action}_done"
     await query.answer()
     if message is not None:

@@ -10,10 +10,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import grids, registration
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_STAFF, Actor
+from bot.services.people import grids, registration
+from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg.callbacks import VolunteerReviewCb
 from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.render import volunteer_review_card

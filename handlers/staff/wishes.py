@@ -12,10 +12,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import dispatch
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_STAFF, Actor
+from bot.services.intake import dispatch
+from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat

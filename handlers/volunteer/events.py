@@ -12,11 +12,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import checkin, events
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.events import SignupState
-from bot.services.people import ROLE_VOLUNTEER, Actor
+from bot.services.outreach import checkin, events
+from bot.services.outreach.events import SignupState
+from bot.services.people.actors import ROLE_VOLUNTEER, Actor
 from bot.tg import event_cards as cards
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_events import EventCb

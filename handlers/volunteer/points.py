@@ -11,10 +11,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import declarations, points, shop
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_STAFF, ROLE_VOLUNTEER, Actor
+from bot.services.people.actors import ROLE_STAFF, ROLE_VOLUNTEER, Actor
+from bot.services.points import declarations, ledger, shop
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_points import DeclareFormCb, PassbookCb, RankCb, ShopCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -63,7 +63,7 @@ def _in_form(message: Message) -> bool:
 # --- passbook ----------------------------------------------------------------------------------
 
 
-def passbook_text(app: AppContext, t: Translator, book: points.Passbook) -> str:
+def passbook_text(app: AppContext, t: Translator, book: ledger.Passbook) -> str:
     held = t("points.passbook_held", held=book.held) if book.held else ""
     parts = [
         t(
@@ -95,7 +95,7 @@ def passbook_text(app: AppContext, t: Translator, book: points.Passbook) -> str:
     return "\n\n".join(parts)
 
 
-def passbook_markup(t: Translator, book: points.Passbook) -> InlineKeyboardMarkup:
+def passbook_markup(t: Translator, book: ledger.Passbook) -> InlineKeyboardMarkup:
     toggle = (
         kb.button(t("points.button_private"), PassbookCb(action="private").pack())
         if book.public_board
@@ -115,7 +115,7 @@ async def show_passbook(
 ) -> None:
     if not actor.has(ROLE_VOLUNTEER):
         raise UserError("points.volunteers_only")
-    book = await points.passbook(app, session, actor.user_id)
+    book = await ledger.passbook(app, session, actor.user_id)
     await message.answer(passbook_text(app, t, book), reply_markup=passbook_markup(t, book))
 
 
@@ -135,8 +135,8 @@ async def passbook_pressed(
             await query.message.answer(text, reply_markup=markup)
         return
     if action == "csv":
-        rows = await points.statement(session, actor.user_id)
-        data = points.statement_csv(app, rows, t)
+        rows = await ledger.statement(session, actor.user_id)
+        data = ledger.statement_csv(app, rows, t)
         await query.answer()
         if query.message is not None:
             day = app.now().astimezone(app.settings.tz).strftime("%Y%m%d")
@@ -147,9 +147,9 @@ async def passbook_pressed(
         return
     if action not in ("public", "private"):
         raise UserError("errors.stale_button")
-    public = await points.set_public_board(session, actor.user_id, action == "public")
+    public = await ledger.set_public_board(session, actor.user_id, action == "public")
     await query.answer(t("points.now_public" if public else "points.now_private"))
-    book = await points.passbook(app, session, actor.user_id)
+    book = await ledger.passbook(app, session, actor.user_id)
     await _edit(query, passbook_text(app, t, book), passbook_markup(t, book))
 
 
@@ -164,7 +164,7 @@ async def rank_view(
     scope: str,
     period: str,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    board = await points.leaderboard(
+    board = await ledger.leaderboard(
         app,
         session,
         viewer_id=actor.user_id,
@@ -186,7 +186,7 @@ async def rank_view(
     if not board.rows:
         lines.append(t("points.rank_empty"))
 
-    def shown(row: points.BoardRow) -> str:
+    def shown(row: ledger.BoardRow) -> str:
         name = row.name if row.name is not None else t("points.rank_anonymous", n=row.user_id)
         return name + (t("points.rank_me_mark") if row.is_viewer else "")
 
@@ -217,14 +217,14 @@ async def rank_view(
         kb.button(
             mark(t(f"points.scope.{s}"), s == board.scope), RankCb(scope=s, period=period).pack()
         )
-        for s in points.BOARD_SCOPES
+        for s in ledger.BOARD_SCOPES
     ]
     periods = [
         kb.button(
             mark(t(f"points.period.{p}"), p == board.period),
             RankCb(scope=board.scope, period=p).pack(),
         )
-        for p in points.BOARD_PERIODS
+        for p in ledger.BOARD_PERIODS
     ]
     return "\n".join(lines).strip(), kb.rows(scopes, periods)
 
@@ -258,7 +258,7 @@ async def shop_view(
     app: AppContext, t: Translator, session: AsyncSession, actor: Actor
 ) -> tuple[str, InlineKeyboardMarkup]:
     rewards = await shop.list_rewards(session, for_volunteers=True)
-    have = await points.balance(session, actor.user_id)
+    have = await ledger.balance(session, actor.user_id)
     buttons = [
         [
             kb.button(
@@ -308,7 +308,7 @@ async def shop_pressed(
             stock=reward.stock,
             limit=limit,
             place=reward.pickup_place,
-            balance=await points.balance(session, actor.user_id),
+            balance=await ledger.balance(session, actor.user_id),
         )
         markup = kb.rows(
             [kb.button(t("shop.button_redeem"), ShopCb(action="buy", id=item).pack())], back

@@ -10,10 +10,11 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services import offers, registration, tasks
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import ROLE_VOLUNTEER, Actor
+from bot.services.people import registration
+from bot.services.people.actors import ROLE_VOLUNTEER, Actor
+from bot.services.tasks import lifecycle, offers
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ToggleCb
 from bot.tg.callbacks_tasks import TaskCb
@@ -115,7 +116,7 @@ async def task_action(
         return
     # The rest act on a task the presser holds: the service re-checks that.
     if action == "phone":
-        phone = await tasks.resident_phone(session, wish_id, actor.user_id)
+        phone = await lifecycle.resident_phone(session, wish_id, actor.user_id)
         await query.answer(t("task.phone", phone=phone), show_alert=True)
     elif action == "open":
         card = await task_card(session, app, t, wish_id, actor.user_id)
@@ -147,14 +148,14 @@ async def task_action(
             )
     elif action == "donenow":
         await state.clear()
-        await tasks.mark_done(app, session, wish_id, actor.user_id, None, None)
+        await lifecycle.mark_done(app, session, wish_id, actor.user_id, None, None)
         await query.answer()
         if message is not None:
             await message.edit_text(t("task.done_thanks", id=wish_id))  # type: ignore[union-attr]
     elif action == "rel":
         await query.answer()
         if message is not None:
-            options = [(r, t(f"task.release_{r}")) for r in tasks.RELEASE_REASONS]
+            options = [(r, t(f"task.release_{r}")) for r in lifecycle.RELEASE_REASONS]
             await message.answer(
                 t("task.release_ask", id=wish_id),
                 reply_markup=kb.rows(
@@ -165,7 +166,7 @@ async def task_action(
                 ),
             )
     elif action == "relr":
-        await tasks.release(app, session, wish_id, actor.user_id, arg)
+        await lifecycle.release(app, session, wish_id, actor.user_id, arg)
         await query.answer()
         if message is not None:
             await message.edit_text(t("task.released", id=wish_id))  # type: ignore[union-attr]
@@ -186,7 +187,7 @@ async def when_typed(
     data = await state.get_data()
     wish_id = int(data["wish_id"])
     try:
-        await tasks.set_agreed_time(app, session, wish_id, actor.user_id, info.start)
+        await lifecycle.set_agreed_time(app, session, wish_id, actor.user_id, info.start)
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return
@@ -211,7 +212,7 @@ async def done_note_typed(
     photo = message.photo[-1].file_id if message.photo else None
     note = message.caption if message.photo else message.text
     try:
-        await tasks.mark_done(app, session, wish_id, actor.user_id, note, photo)
+        await lifecycle.mark_done(app, session, wish_id, actor.user_id, note, photo)
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return
@@ -222,7 +223,7 @@ async def done_note_typed(
 async def my_tasks(
     message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
 ) -> None:
-    items = await tasks.my_tasks(session, actor.user_id)
+    items = await lifecycle.my_tasks(session, actor.user_id)
     if not items:
         await message.answer(t("task.none"))
         return

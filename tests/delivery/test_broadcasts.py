@@ -12,9 +12,9 @@ from sqlalchemy import select
 from bot.db.models import Grid, Resident, Staff, User, Volunteer
 from bot.db.models.delivery import Broadcast
 from bot.delivery import segments
-from bot.services import broadcasts
-from bot.services.broadcasts import Draft, Segment
 from bot.services.errors import UserError
+from bot.services.outreach import broadcasts
+from bot.services.outreach.broadcasts import Draft, Segment
 from tests.delivery.conftest import World
 
 CONSENT = datetime(2026, 1, 1, tzinfo=UTC)

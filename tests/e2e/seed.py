@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.demo.stage import Person, Stage
-from bot.services import people, registration
-from bot.services.grids import grid_by_code
+from bot.services.people import actors, registration
+from bot.services.people.grids import grid_by_code
 
 
 async def user_id(stage: Stage, person: Person) -> int:
     async with stage.app.sessions() as session:
-        user, _ = await people.touch_user(session, person.id, person.user.first_name, "zh-CN")
+        user, _ = await actors.touch_user(session, person.id, person.user.first_name, "zh-CN")
         return user.id
 
 

@@ -187,7 +187,7 @@ async def test_english_speaking_resident_files_a_wish(stage: Stage) -> None:
     eve = stage.person(103, "Eve", lang="en")
     await resident(stage, eve)
     async with stage.app.sessions() as session:
-        from bot.services.people import set_language, touch_user
+        from bot.services.people.actors import set_language, touch_user
 
         user, _ = await touch_user(session, 103, "Eve", "en")
         await set_language(session, user.id, "en")
@@ -206,7 +206,7 @@ async def test_a_staff_correction_changes_the_next_similar_wish(
 
 
 async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None:
-    from bot.services import wishes
+    from bot.services.intake import wishes
 
     await admin.say("/start")
     ann = stage.person(101, "张阿姨")

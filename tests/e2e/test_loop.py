@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.db.models import Grid, Offer, RelayMessage, Wish
 from bot.demo.stage import Person, Stage
 from bot.scheduler.timers import fire_due
-from bot.services import dispatch, wishes
+from bot.services.intake import dispatch, wishes
 from tests.conftest import ManualClock
 from tests.e2e.seed import resident, volunteer
 
@@ -288,7 +288,7 @@ async def test_a_reminder_due_during_a_restart_fires_once(
 ) -> None:
     from datetime import timedelta
 
-    from bot.services import tasks
+    from bot.services.tasks import lifecycle
 
     async with Stage(sqlite_url, clock=clock) as stage:
         admin_uid = await _uid_after_start(stage, 9001)
@@ -300,7 +300,7 @@ async def test_a_reminder_due_during_a_restart_fires_once(
         card = await li.expect("适合您")
         await li.press("我来接单", message_id=card.message_id, expect="接单成功")
         async with stage.app.sessions() as session:
-            await tasks.set_agreed_time(
+            await lifecycle.set_agreed_time(
                 stage.app, session, wish_id, li_uid, clock.now + timedelta(hours=3)
             )
         await stage.stop_bot()

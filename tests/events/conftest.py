@@ -24,10 +24,10 @@ from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import Grid, Staff, User, Volunteer
 from bot.db.models.delivery import OutboxMessage
 from bot.db.models.events import EventSignup
-from bot.services import events
 from bot.services.context import AppContext
-from bot.services.events import EventDraft, EventView, Segment
 from bot.services.notices import RecordingNotifier
+from bot.services.outreach import events
+from bot.services.outreach.events import EventDraft, EventView, Segment
 from tests.conftest import ManualClock
 
 GRIDS = (

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.db.models.events import EventSignup
 from bot.db.models.points import LedgerEntry
-from bot.services import checkin, events
 from bot.services.errors import UserError
-from bot.services.events import EventView
+from bot.services.outreach import checkin, events
+from bot.services.outreach.events import EventView
 from tests.events.conftest import World
 
 

@@ -13,8 +13,8 @@ from bot.db.models import Grid
 from bot.db.models.events import EventSignup
 from bot.db.models.points import LedgerEntry
 from bot.demo.stage import Person, Stage
-from bot.services import events
-from bot.services.events import EventDraft, EventView, Segment
+from bot.services.outreach import events
+from bot.services.outreach.events import EventDraft, EventView, Segment
 from tests.conftest import ManualClock
 from tests.e2e.seed import user_id, volunteer
 from tests.events.test_qr import decode_qr

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.services.errors import UserError
-from bot.services.event_times import parse_moment, parse_span
+from bot.services.outreach.event_times import parse_moment, parse_span
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai

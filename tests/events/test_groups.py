@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Grid
-from bot.services import groups
 from bot.services.errors import UserError
+from bot.services.outreach import groups
 from tests.events.conftest import World
 
 

@@ -12,9 +12,9 @@ from bot.db.models import Grid
 from bot.db.models.events import Event
 from bot.db.models.timers import Timer
 from bot.scheduler.timers import fire_due
-from bot.services import events
 from bot.services.errors import UserError
-from bot.services.events import Segment
+from bot.services.outreach import events
+from bot.services.outreach.events import Segment
 from tests.events.conftest import World
 
 

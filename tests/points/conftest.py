@@ -19,9 +19,9 @@ from bot.db.base import Base
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import Grid, Staff, User, Volunteer, Wish
 from bot.db.models.points import LedgerEntry
-from bot.services import shop
 from bot.services.context import AppContext
 from bot.services.notices import RecordingNotifier
+from bot.services.points import shop
 from tests.conftest import ManualClock
 
 _UNIQUE = count(10_000)
@@ -123,10 +123,10 @@ class World:
 
     async def grant(self, user_id: int, amount: int) -> None:
         """Give points directly (a test-only source), without caps."""
-        from bot.services import points
+        from bot.services.points import ledger
 
         async with self.app.sessions() as session:
-            await points.insert_entry(
+            await ledger.insert_entry(
                 self.app,
                 session,
                 user_id=user_id,
@@ -159,10 +159,10 @@ class World:
             return list((await session.scalars(stmt)).all())
 
     async def balance(self, user_id: int) -> int:
-        from bot.services import points
+        from bot.services.points import ledger
 
         async with self.app.sessions() as session:
-            return await points.balance(session, user_id)
+            return await ledger.balance(session, user_id)
 
 
 def settings_for(db_url: str, **points: Any) -> Settings:

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from bot.services import declarations
-from bot.services.declarations import DeclarationForm
 from bot.services.errors import UserError
+from bot.services.points import declarations
+from bot.services.points.declarations import DeclarationForm
 from tests.points.conftest import World
 
 FORM = DeclarationForm(

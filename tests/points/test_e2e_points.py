@@ -21,8 +21,9 @@ from sqlalchemy import select
 from bot.db.models import Wish
 from bot.db.models.points import LedgerEntry
 from bot.demo.stage import Person, Stage
-from bot.services import points, tasks
-from bot.services.grids import grid_by_code
+from bot.services.people.grids import grid_by_code
+from bot.services.points import ledger
+from bot.services.tasks import lifecycle
 from tests.conftest import ManualClock
 from tests.e2e.seed import resident, user_id, volunteer
 
@@ -85,7 +86,7 @@ async def test_task_points_passbook_redeem_handover(stage: Stage, admin: Person)
     wish_id = await _confirmed_task(stage, li_uid, ann_uid)
     mark = stage.fake.mark()
     async with stage.app.sessions() as session:
-        await tasks.verify(stage.app, session, wish_id, admin_uid)
+        await lifecycle.verify(stage.app, session, wish_id, admin_uid)
     # repair/normal 10 + urgent 2 + five stars 2 + first service of the year 5
     told = await li.expect("积分到账", after=mark)
     assert "+19" in told.text and f"任务 #{wish_id}" in told.text
@@ -147,7 +148,7 @@ async def test_task_points_passbook_redeem_handover(stage: Stage, admin: Person)
 
 async def _award(stage: Stage, uid: int, amount: int, source: str) -> None:
     async with stage.app.sessions() as session:
-        await points.award(
+        await ledger.award(
             stage.app,
             session,
             user_id=uid,
@@ -305,4 +306,4 @@ async def test_cancel_from_either_side_and_editing_a_reward(stage: Stage, admin:
 
 async def _balance(stage: Stage, uid: int) -> int:
     async with stage.app.sessions() as session:
-        return await points.balance(session, uid)
+        return await ledger.balance(session, uid)

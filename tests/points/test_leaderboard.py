@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.services import points
+from bot.services.points import ledger
 from tests.points.conftest import World, at
 
 
 async def _service(w: World, user_id: int, amount: int, source_id: str) -> None:
     async with w.app.sessions() as session:
-        await points.insert_entry(
+        await ledger.insert_entry(
             w.app,
             session,
             user_id=user_id,
@@ -21,9 +21,9 @@ async def _service(w: World, user_id: int, amount: int, source_id: str) -> None:
         await session.commit()
 
 
-async def _board(w: World, viewer: int, scope: str = "grid", period: str = "month") -> points.Board:
+async def _board(w: World, viewer: int, scope: str = "grid", period: str = "month") -> ledger.Board:
     async with w.app.sessions() as session:
-        return await points.leaderboard(
+        return await ledger.leaderboard(
             w.app,
             session,
             viewer_id=viewer,
@@ -32,7 +32,7 @@ async def _board(w: World, viewer: int, scope: str = "grid", period: str = "mont
         )
 
 
-def _names(board: points.Board) -> list[tuple[int, str | None, int, int]]:
+def _names(board: ledger.Board) -> list[tuple[int, str | None, int, int]]:
     return [(r.place, r.name, r.points, r.services) for r in board.rows]
 
 
@@ -53,7 +53,7 @@ async def test_spending_does_not_lower_verified_points(world: World) -> None:
     await _service(world, a, 30, "1")
     await _service(world, b, 20, "2")
     async with world.app.sessions() as session:
-        await points.insert_entry(
+        await ledger.insert_entry(
             world.app,
             session,
             user_id=a,
@@ -79,7 +79,7 @@ async def test_opted_out_volunteer_is_anonymous_to_others_but_not_to_self(world:
     assert [r.name for r in seen_by_self.rows] == ["害羞", "大方"]
     assert seen_by_self.me is not None and seen_by_self.me.is_viewer
     async with world.app.sessions() as session:
-        await points.set_public_board(session, shy, True)
+        await ledger.set_public_board(session, shy, True)
     assert [r.name for r in (await _board(world, other)).rows] == ["害羞", "大方"]
 
 

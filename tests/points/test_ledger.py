@@ -12,15 +12,15 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry
 from bot.i18n import Translator
-from bot.services import points
 from bot.services.errors import UserError
+from bot.services.points import ledger
 from tests.points.conftest import World, at, make_world
 
 
 async def test_award_is_idempotent_per_source_and_kind(world: World) -> None:
     vol = await world.volunteer()
     async with world.app.sessions() as session:
-        first = await points.award(
+        first = await ledger.award(
             world.app,
             session,
             user_id=vol,
@@ -29,7 +29,7 @@ async def test_award_is_idempotent_per_source_and_kind(world: World) -> None:
             source_type="event",
             source_id="7",
         )
-        again = await points.award(
+        again = await ledger.award(
             world.app,
             session,
             user_id=vol,
@@ -49,7 +49,7 @@ async def test_concurrent_duplicate_awards_count_once(both: World) -> None:
 
     async def one() -> bool:
         async with both.app.sessions() as session:
-            entry = await points.award(
+            entry = await ledger.award(
                 both.app,
                 session,
                 user_id=vol,
@@ -70,7 +70,7 @@ async def test_wish_points_are_category_times_difficulty_plus_bonuses(world: Wor
     vol = await world.volunteer()
     wish = await world.wish(vol, category="repair", difficulty="hard", urgent=True, rating=5)
     async with world.app.sessions() as session:
-        entry = await points.award_for_wish(world.app, session, wish)
+        entry = await ledger.award_for_wish(world.app, session, wish)
     # repair/hard 20 + urgent 2 + five stars 2 + first service of the year 5
     assert entry is not None and entry.amount == 29
     assert entry.category == "repair" and entry.source_type == "wish"
@@ -80,7 +80,7 @@ async def test_wish_points_are_category_times_difficulty_plus_bonuses(world: Wor
     # A second task the same year: no first-of-year bonus; four stars: no five-star bonus.
     second = await world.wish(vol, category="errand", difficulty="easy", rating=4)
     async with world.app.sessions() as session:
-        entry2 = await points.award_for_wish(world.app, session, second)
+        entry2 = await ledger.award_for_wish(world.app, session, second)
     assert entry2 is not None and entry2.amount == 3  # errand/easy
     assert "首次" not in entry2.reason
     assert await world.balance(vol) == 32
@@ -93,9 +93,9 @@ async def test_award_for_wish_twice_awards_once(world: World) -> None:
     vol = await world.volunteer()
     wish = await world.wish(vol)
     async with world.app.sessions() as session:
-        assert await points.award_for_wish(world.app, session, wish) is not None
+        assert await ledger.award_for_wish(world.app, session, wish) is not None
     async with world.app.sessions() as session:
-        assert await points.award_for_wish(world.app, session, wish) is None
+        assert await ledger.award_for_wish(world.app, session, wish) is None
     assert len(await world.entries(vol)) == 1
     assert world.notifier.kinds(vol) == ["points.awarded"]
 
@@ -110,7 +110,7 @@ async def test_unfinished_or_unrated_tasks_earn_nothing(
     vol = await world.volunteer()
     wish = await world.wish(vol if has_volunteer else None, status=status, rating=rating)
     async with world.app.sessions() as session:
-        assert await points.award_for_wish(world.app, session, wish) is None
+        assert await ledger.award_for_wish(world.app, session, wish) is None
     assert await world.entries() == []
 
 
@@ -118,7 +118,7 @@ async def test_closed_and_rated_task_earns(world: World) -> None:
     vol = await world.volunteer()
     wish = await world.wish(vol, status="closed", rating=3)
     async with world.app.sessions() as session:
-        entry = await points.award_for_wish(world.app, session, wish)
+        entry = await ledger.award_for_wish(world.app, session, wish)
     assert entry is not None and entry.amount == 10 + 5  # repair/normal + first of year
 
 
@@ -140,24 +140,24 @@ async def test_daily_and_weekly_caps_trim_and_say_so(clock) -> None:  # type: ig
             got = []
             for wish in hard[:2]:
                 async with w.app.sessions() as session:
-                    entry = await points.award_for_wish(w.app, session, wish)
+                    entry = await ledger.award_for_wish(w.app, session, wish)
                     assert entry is not None
                     got.append((entry.amount, entry.reason))
             assert got[0][0] == 20
             assert got[1][0] == 5 and "每日上限 25" in got[1][1]
             clock.advance(days=1)  # Saturday (same week)
             async with w.app.sessions() as session:
-                entry = await points.award_for_wish(w.app, session, hard[2])
+                entry = await ledger.award_for_wish(w.app, session, hard[2])
             assert entry is not None and entry.amount == 15 and "每周上限 40" in entry.reason
             # Fully capped: still written (0 points), so it is never retried.
             async with w.app.sessions() as session:
-                entry = await points.award_for_wish(w.app, session, hard[3])
+                entry = await ledger.award_for_wish(w.app, session, hard[3])
             assert entry is not None and entry.amount == 0
-            assert await points.award_missing(w.app) == 0
+            assert await ledger.award_missing(w.app) == 0
             clock.advance(days=2)  # Monday: a new week
             extra = await w.wish(vol, difficulty="hard")
             async with w.app.sessions() as session:
-                entry = await points.award_for_wish(w.app, session, extra)
+                entry = await ledger.award_for_wish(w.app, session, extra)
             assert entry is not None and entry.amount == 20
             assert await w.balance(vol) == 60
         finally:
@@ -170,9 +170,9 @@ async def test_award_missing_is_the_safety_net(world: World) -> None:
     await world.wish(b, status="closed", rating=4)
     await world.wish(b, status="in_progress", rating=None)  # not finished: not awarded
     async with world.app.sessions() as session:
-        await points.award_for_wish(world.app, session, w1)  # already done
-    assert await points.award_missing(world.app) == 1
-    assert await points.award_missing(world.app) == 0
+        await ledger.award_for_wish(world.app, session, w1)  # already done
+    assert await ledger.award_missing(world.app) == 1
+    assert await ledger.award_missing(world.app) == 0
     assert await world.balance(b) == 15
 
 
@@ -185,7 +185,7 @@ async def test_passbook_periods_follow_the_community_timezone(world: World) -> N
         await world.grant(vol, amount)
     world.clock.now = at(2026, 11, 20)
     async with world.app.sessions() as session:
-        book = await points.passbook(world.app, session, vol)
+        book = await ledger.passbook(world.app, session, vol)
     assert (book.balance, book.month, book.quarter, book.year) == (7, 4, 6, 7)
     assert [e.amount for e in book.latest] == [4, 2, 1]
 
@@ -196,7 +196,7 @@ async def test_passbook_shows_latest_ten_newest_first(world: World) -> None:
         world.clock.advance(minutes=1)
         await world.grant(vol, amount)
     async with world.app.sessions() as session:
-        book = await points.passbook(world.app, session, vol)
+        book = await ledger.passbook(world.app, session, vol)
     assert [e.amount for e in book.latest] == list(range(12, 2, -1))
     assert book.balance == sum(range(1, 13))
 
@@ -206,7 +206,7 @@ async def test_statement_csv_has_running_balance_and_reads_in_excel(world: World
     await world.grant(vol, 10)
     world.clock.advance(minutes=1)
     async with world.app.sessions() as session:
-        await points.insert_entry(
+        await ledger.insert_entry(
             world.app,
             session,
             user_id=vol,
@@ -218,8 +218,8 @@ async def test_statement_csv_has_running_balance_and_reads_in_excel(world: World
         )
         await session.commit()
     async with world.app.sessions() as session:
-        rows = await points.statement(session, vol)
-    data = points.statement_csv(world.app, rows, Translator("zh-CN"))
+        rows = await ledger.statement(session, vol)
+    data = ledger.statement_csv(world.app, rows, Translator("zh-CN"))
     assert data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == ["时间", "类型", "积分", "余额", "说明", "来源"]
@@ -232,10 +232,10 @@ async def test_staff_adjustment_is_audited_and_cannot_go_negative(world: World) 
     vol = await world.volunteer("张伟")
     staff = await world.staff()
     async with world.app.sessions() as session:
-        found = await points.find_volunteers(session, staff, "张")
+        found = await ledger.find_volunteers(session, staff, "张")
     assert [p.user_id for p in found] == [vol]
     async with world.app.sessions() as session:
-        entry = await points.adjust(
+        entry = await ledger.adjust(
             world.app,
             session,
             staff_user_id=staff,
@@ -246,7 +246,7 @@ async def test_staff_adjustment_is_audited_and_cannot_go_negative(world: World) 
         )
     assert entry is not None and entry.kind == "adjust" and entry.approved_by == staff
     async with world.app.sessions() as session:
-        again = await points.adjust(
+        again = await ledger.adjust(
             world.app,
             session,
             staff_user_id=staff,
@@ -258,7 +258,7 @@ async def test_staff_adjustment_is_audited_and_cannot_go_negative(world: World) 
     assert again is None  # the same form confirmed twice counts once
     with pytest.raises(UserError) as refused:
         async with world.app.sessions() as session:
-            await points.adjust(
+            await ledger.adjust(
                 world.app,
                 session,
                 staff_user_id=staff,
@@ -281,10 +281,10 @@ async def test_grid_staff_adjust_only_their_grid(world: World) -> None:
     vol = await world.volunteer("李四", grid="G02")
     grid_staff = await world.staff("网格员", grid="G01")
     async with world.app.sessions() as session:
-        assert await points.find_volunteers(session, grid_staff, "李") == []
+        assert await ledger.find_volunteers(session, grid_staff, "李") == []
     with pytest.raises(UserError) as refused:
         async with world.app.sessions() as session:
-            await points.adjust(
+            await ledger.adjust(
                 world.app,
                 session,
                 staff_user_id=grid_staff,
@@ -298,13 +298,13 @@ async def test_grid_staff_adjust_only_their_grid(world: World) -> None:
 
 @pytest.mark.parametrize(("text", "amount"), [("5", 5), ("-5", -5), ("＋12", 12), (" - 3", -3)])
 def test_adjust_amounts_are_parsed(text: str, amount: int) -> None:
-    assert points.parse_adjust_amount(text) == amount
+    assert ledger.parse_adjust_amount(text) == amount
 
 
 @pytest.mark.parametrize("text", ["0", "abc", "5000", ""])
 def test_bad_adjust_amounts_are_refused(text: str) -> None:
     with pytest.raises(UserError):
-        points.parse_adjust_amount(text)
+        ledger.parse_adjust_amount(text)
 
 
 async def test_monthly_statement_goes_to_volunteers_with_activity_or_points(world: World) -> None:
@@ -314,10 +314,10 @@ async def test_monthly_statement_goes_to_volunteers_with_activity_or_points(worl
     world.clock.now = at(2026, 11, 5)
     await world.grant(active, 12)
     world.clock.now = at(2026, 12, 1, 1)
-    assert await points.monthly_statements(world.app, date(2026, 11, 1)) == 2
+    assert await ledger.monthly_statements(world.app, date(2026, 11, 1)) == 2
     sent = dict(await queued(world.app, "points.monthly_statement"))
     assert set(sent) == {active, idle} and empty not in sent
-    assert await points.monthly_statements(world.app, date(2026, 11, 1)) == 0  # once a month
+    assert await ledger.monthly_statements(world.app, date(2026, 11, 1)) == 0  # once a month
     assert sent[active] == {
         "year": 2026,
         "month": 11,
@@ -340,7 +340,7 @@ async def test_expiry_lapses_unspent_old_points_once_oldest_spent_first(clock) -
             clock.now = at(2026, 2, 1)
             await w.grant(vol, 30)
             async with w.app.sessions() as session:  # 20 spent: taken from the 2025 points
-                await points.insert_entry(
+                await ledger.insert_entry(
                     w.app,
                     session,
                     user_id=vol,
@@ -352,13 +352,13 @@ async def test_expiry_lapses_unspent_old_points_once_oldest_spent_first(clock) -
                 )
                 await session.commit()
             clock.now = at(2026, 12, 1, 1)
-            assert await points.remind_expiry(w.app, clock.now) == 1
+            assert await ledger.remind_expiry(w.app, clock.now) == 1
             reminder = w.notifier.sent[-1][1]
             assert reminder.kind == "points.expiry_reminder"
             assert reminder.params == {"amount": 30, "date": "2026-12-31"}
             clock.now = at(2027, 1, 1, 1)
-            assert await points.expire_points(w.app, clock.now) == 1
-            assert await points.expire_points(w.app, clock.now) == 0  # once per year
+            assert await ledger.expire_points(w.app, clock.now) == 1
+            assert await ledger.expire_points(w.app, clock.now) == 0  # once per year
             assert await w.balance(vol) == 30  # the 2026 points stay
             expired = [e for e in await w.entries(vol) if e.kind == "expire"]
             assert [(e.amount, e.source_id) for e in expired] == [(-30, "2025")]
@@ -370,7 +370,7 @@ async def test_expiry_never_by_default(world: World) -> None:
     vol = await world.volunteer()
     world.clock.now = at(2020, 1, 1)
     await world.grant(vol, 10)
-    assert await points.expire_points(world.app, at(2027, 1, 1)) == 0
+    assert await ledger.expire_points(world.app, at(2027, 1, 1)) == 0
     assert await world.balance(vol) == 10
 
 

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.db.models.points import LedgerEntry, Redemption, Reward
-from bot.services import points, shop
 from bot.services.errors import UserError
+from bot.services.points import ledger, shop
 from tests.conftest import ManualClock
 from tests.points.conftest import World, make_world
 
@@ -119,7 +119,7 @@ async def _apply(scene: Scene, op: Op) -> str:
     async with w.app.sessions() as session:
         try:
             if isinstance(op, Award):
-                entry = await points.award(
+                entry = await ledger.award(
                     w.app,
                     session,
                     user_id=scene.people[op.who],
@@ -131,14 +131,14 @@ async def _apply(scene: Scene, op: Op) -> str:
                 await session.commit()
                 return "ok" if entry is not None else "duplicate"
             if isinstance(op, Adjust):
-                await points.adjust(
+                await ledger.adjust(
                     w.app,
                     session,
                     staff_user_id=scene.staff,
                     user_id=scene.people[op.who],
                     amount=op.amount,
                     reason="更正",
-                    request_id=points.new_request_id(),
+                    request_id=ledger.new_request_id(),
                 )
                 return "ok"
             if isinstance(op, Redeem):
@@ -251,7 +251,7 @@ async def _check_invariants(scene: Scene) -> None:
             r.id: r.stock
             for r in (await session.scalars(select(Reward).where(Reward.id.in_(scene.rewards))))
         }
-        balances = {uid: await points.balance(session, uid) for uid in scene.people}
+        balances = {uid: await ledger.balance(session, uid) for uid in scene.people}
     by_user: dict[int, list[LedgerEntry]] = defaultdict(list)
     for e in entries:
         by_user[e.user_id].append(e)

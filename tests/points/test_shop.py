@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models.points import Redemption, Reward
-from bot.services import shop
 from bot.services.errors import UserError
+from bot.services.points import shop
 from tests.points.conftest import World
 
 

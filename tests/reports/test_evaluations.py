@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services import evaluations
 from bot.services.errors import UserError
-from bot.services.evaluations import EvaluationRow, rank_rows
+from bot.services.reports import evaluations
+from bot.services.reports.evaluations import EvaluationRow, rank_rows
 from tests.points.test_ledger import queued
 from tests.reports.conftest import World, at
 

@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 
 from bot.i18n import Translator
-from bot.services import evaluations, reports_xlsx
+from bot.services.reports import evaluations, xlsx
 from tests.reports.conftest import World
 from tests.reports.test_evaluations import build_quarter
 
@@ -37,12 +37,10 @@ async def _files(world: World) -> tuple[bytes, dict[str, bytes]]:
     async with world.app.sessions() as session:
         rows = await evaluations.quarterly_evaluation(world.app, session, 2026, 4)
     t = Translator("zh-CN")
-    headers = [t(f"reports.col.{c}") for c in reports_xlsx.COLUMNS]
+    headers = [t(f"reports.col.{c}") for c in xlsx.COLUMNS]
     units = evaluations.by_unit(rows)
-    workbook = reports_xlsx.evaluation_xlsx(headers, t("reports.sheet_all"), rows, units)
-    csvs = {
-        unit: reports_xlsx.evaluation_csv(headers, unit_rows) for unit, unit_rows in units.items()
-    }
+    workbook = xlsx.evaluation_xlsx(headers, t("reports.sheet_all"), rows, units)
+    csvs = {unit: xlsx.evaluation_csv(headers, unit_rows) for unit, unit_rows in units.items()}
     return workbook, csvs
 
 
@@ -103,11 +101,11 @@ async def test_quarterly_csv_per_unit(world: World) -> None:
 
 def test_sheet_titles_are_valid_and_unique() -> None:
     taken: set[str] = set()
-    assert reports_xlsx.sheet_title("总表", taken) == "总表"
-    assert reports_xlsx.sheet_title("A/B:C*D?[E]", taken) == "A_B_C_D__E_"
+    assert xlsx.sheet_title("总表", taken) == "总表"
+    assert xlsx.sheet_title("A/B:C*D?[E]", taken) == "A_B_C_D__E_"
     long = "某某市某某区某某街道某某社区卫生服务中心第一党支部联合党委机关委员会"  # 35 long
-    first = reports_xlsx.sheet_title(long, taken)
-    second = reports_xlsx.sheet_title(long, taken)
+    first = xlsx.sheet_title(long, taken)
+    second = xlsx.sheet_title(long, taken)
     assert len(first) == 31 and len(second) <= 31
     assert first != second and second.endswith("~2")
-    assert reports_xlsx.file_part('区/供电:公司 "一"') == "区_供电_公司_一"
+    assert xlsx.file_part('区/供电:公司 "一"') == "区_供电_公司_一"

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry
 from bot.db.models.roster import RosterBatch, RosterEntry
-from bot.services import roster
 from bot.services.errors import UserError
-from bot.services.roster import RosterCheck
+from bot.services.people import roster
+from bot.services.people.roster import RosterCheck
 from tests.reports.conftest import DATA, World, at
 
 BAD_ROWS_FILE = DATA / "roster_bad_rows.csv"

@@ -51,7 +51,7 @@ def test_every_literal_key_used_in_code_exists() -> None:
 
 
 def test_status_texts_cover_every_wish_state() -> None:
-    from bot.services.wish_states import STATES
+    from bot.services.intake.wish_states import STATES
 
     for lang in LANGUAGES:
         assert {f"status.wish.{s}" for s in STATES} <= set(catalog(lang))

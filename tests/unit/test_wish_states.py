@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.db.models import Wish, WishEvent
-from bot.services import wish_states
-from bot.services.wish_states import OPEN, STATES, TERMINAL, TRANSITIONS, IllegalTransition
+from bot.services.intake import wish_states
+from bot.services.intake.wish_states import OPEN, STATES, TERMINAL, TRANSITIONS, IllegalTransition
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

@@ -79,7 +79,7 @@ class Broadcast(Base):
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
-    # The segment (see bot.services.broadcasts.Segment), plus "draft": the composing token.
+    # The segment (see bot.services.outreach.broadcasts.Segment), plus "draft": the composing token.
     segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=BC_SENDING, index=True)

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Offer, RelayMessage, Resident, Staff, Wish
 from bot.db.tx import begin_write, transactional
 from bot.scheduler.timers import cancel_timers, schedule, timer_handler
-from bot.services import audit, wish_states
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
+from bot.services.intake import wish_states
 from bot.services.notices import Notice
-from bot.services.registration import staff_for_grid
+from bot.services.people.registration import staff_for_grid
 
 log = logging.getLogger(__name__)
 RELAY_OPEN = ("claimed", "in_progress", "done", "disputed")
@@ -141,7 +142,7 @@ async def release(
     audit.record(session, user_id, "task.release", "wish", wish_id, reason=reason)
     await session.commit()
     await app.notifier.notify(wish.resident_id, Notice("task.released_resident", {"id": wish_id}))
-    from bot.services.offers import next_round, refresh_group_post
+    from bot.services.tasks.offers import next_round, refresh_group_post
 
     await refresh_group_post(app, wish_id)
     await next_round(app, wish_id, actor_id=user_id)
@@ -209,7 +210,7 @@ async def mark_done(
     audit.record(session, user_id, "task.done", "wish", wish_id)
     await session.commit()
     await app.notifier.notify(wish.resident_id, Notice("task.done_resident", {"id": wish_id}))
-    from bot.services.offers import refresh_group_post
+    from bot.services.tasks.offers import refresh_group_post
 
     await refresh_group_post(app, wish_id)
     return wish
@@ -335,7 +336,7 @@ async def resolve_dispute(
     if outcome == "accept":
         await _verify_and_award(app, wish_id, actor_id=staff_user_id)
     elif outcome == "redo":
-        from bot.services.offers import next_round
+        from bot.services.tasks.offers import next_round
 
         await next_round(app, wish_id, actor_id=staff_user_id)
 
@@ -357,7 +358,7 @@ async def _verify_and_award(app: AppContext, wish_id: int, actor_id: int | None)
         wish_states.move(session, wish, "closed", actor_id=actor_id, at=app.now())
         await session.commit()
         volunteer_id, resident_id = wish.volunteer_id, wish.resident_id
-    from bot.services.offers import refresh_group_post
+    from bot.services.tasks.offers import refresh_group_post
 
     await refresh_group_post(app, wish_id)
     await app.notifier.notify(resident_id, Notice("task.closed_resident", {"id": wish_id}))
@@ -368,7 +369,7 @@ async def _verify_and_award(app: AppContext, wish_id: int, actor_id: int | None)
 async def award_points(app: AppContext, session: AsyncSession, wish_id: int) -> None:
     """The ledger's award for a verified task (idempotent there; a scheduled sweep retries)."""
     try:
-        from bot.services.points import award_for_wish
+        from bot.services.points.ledger import award_for_wish
     except ImportError:  # the ledger is not part of this build
         return
     try:

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import DEFAULTS_DIR, Settings
 from bot.db.models import CategoryCorrection, PendingInput, Resident, Wish
 from bot.db.tx import begin_write, transactional
-from bot.services import audit, wish_states
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
+from bot.services.intake import wish_states
 from bot.services.notices import Notice
 from matching.classify import CategorySpec, Classifier, load_training
 from matching.text import normalize
@@ -230,7 +231,7 @@ async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft:
         await session.delete(pending)
     await session.commit()
     if not auto:
-        from bot.services.dispatch import notify_reviewers
+        from bot.services.intake.dispatch import notify_reviewers
 
         await notify_reviewers(app, session, wish)
     else:
@@ -240,7 +241,7 @@ async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft:
 
 async def after_approval(app: AppContext, wish_id: int) -> None:
     """An approved wish goes straight to the best-suited volunteers (党员接单)."""
-    from bot.services.offers import next_round
+    from bot.services.tasks.offers import next_round
 
     await next_round(app, wish_id)
 

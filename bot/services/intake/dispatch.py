@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CategoryCorrection, Escalation, Staff, Wish
 from bot.db.tx import begin_write, transactional
-from bot.services import audit, wish_states
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
+from bot.services.intake import wish_states
+from bot.services.intake.wishes import after_approval, classifier_of
 from bot.services.notices import Notice
-from bot.services.registration import staff_for_grid
-from bot.services.wishes import after_approval, classifier_of
+from bot.services.people.registration import staff_for_grid
 
 REASON_MAX = 300
 

@@ -4,7 +4,7 @@ Redeeming holds the points at once (a ``hold`` entry) and issues a pickup code; 
 the handover with the code (the hold is released and the points spent, so the statement reads
 "held, then spent") or cancel it (released, stock back). No overselling: the stock is taken by
 ``UPDATE ... SET stock = stock - 1 WHERE stock > 0``. No negative balance: the person's account
-is locked (points.lock_account) while the balance is checked and the hold written.
+is locked (ledger.lock_account) while the balance is checked and the hold written.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from bot.db.models.points import (
     Reward,
 )
 from bot.db.tx import begin_write
-from bot.services import audit, points
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
-from bot.services.registration import staff_for_grid
+from bot.services.people.registration import staff_for_grid
+from bot.services.points import ledger
 
 # Pickup codes: no 0/O, 1/I/L — read aloud or typed by an elderly volunteer without doubt.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -254,12 +255,12 @@ async def redeem(
     volunteer = await session.get(Volunteer, user_id)
     if volunteer is None or volunteer.status != "approved":
         raise UserError("points.volunteers_only")
-    await points.lock_account(session, user_id)
+    await ledger.lock_account(session, user_id)
     reward = await session.get(Reward, reward_id, populate_existing=True)
     if reward is None or not reward.active:
         raise UserError("shop.unknown_reward")
     price = reward.price
-    have = await points.balance(session, user_id)
+    have = await ledger.balance(session, user_id)
     if have < price:
         raise UserError("shop.not_enough_points", price=price, balance=have)
     limit = reward.per_person_limit
@@ -274,8 +275,8 @@ async def redeem(
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise UserError("shop.sold_out")
     redemption = await _new_redemption(app, session, reward_id, user_id, price)
-    t = points.record_language(app)
-    hold = await points.insert_entry(
+    t = ledger.record_language(app)
+    hold = await ledger.insert_entry(
         app,
         session,
         user_id=user_id,
@@ -380,7 +381,7 @@ async def _close(
     redemption = await session.get(Redemption, redemption_id, populate_existing=True)
     if redemption is None:
         raise UserError("shop.unknown_redemption")
-    await points.lock_account(session, redemption.user_id)
+    await ledger.lock_account(session, redemption.user_id)
     closed = await session.execute(
         update(Redemption)
         .where(Redemption.id == redemption_id, Redemption.status == REDEMPTION_HELD)
@@ -408,13 +409,13 @@ async def hand_over(
     redemption = await _close(app, session, redemption_id, staff_user_id, REDEMPTION_HANDED_OVER)
     reward = await session.get(Reward, redemption.reward_id)
     assert reward is not None
-    t = points.record_language(app)
+    t = ledger.record_language(app)
     source = str(redemption.id)
     for kind, amount, key in (
         (KIND_RELEASE, redemption.price, "points.reason.release_for_spend"),
         (KIND_SPEND, -redemption.price, "points.reason.spend"),
     ):
-        await points.insert_entry(
+        await ledger.insert_entry(
             app,
             session,
             user_id=redemption.user_id,
@@ -454,8 +455,8 @@ async def cancel(
     )
     reward = await session.get(Reward, redemption.reward_id)
     assert reward is not None
-    t = points.record_language(app)
-    await points.insert_entry(
+    t = ledger.record_language(app)
+    await ledger.insert_entry(
         app,
         session,
         user_id=redemption.user_id,

@@ -20,11 +20,12 @@ from bot.db.models import Volunteer
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
 from bot.db.tx import begin_write
 from bot.delivery import outbox
-from bot.services import audit, points
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.events import SIGNED, WAITING, EventView, setting, view
 from bot.services.notices import Notice
+from bot.services.outreach.events import SIGNED, WAITING, EventView, setting, view
+from bot.services.points import ledger
 
 log = logging.getLogger(__name__)
 
@@ -320,10 +321,10 @@ async def confirm(
             select(EventSignup).where(EventSignup.event_id == event_id, EventSignup.attended)
         )
     ).all()
-    reason = points.record_language(app)("events.points_reason", id=event_id, title=event.title)
+    reason = ledger.record_language(app)("events.points_reason", id=event_id, title=event.title)
     by_amount: dict[int, list[int]] = {}
     for signup in present if event.points > 0 else ():
-        entry = await points.award(
+        entry = await ledger.award(
             app,
             session,
             user_id=signup.user_id,

@@ -30,8 +30,8 @@ from bot.db.tx import begin_write
 from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.evaluations import month_period, service_counts
-from bot.services.people import mask_phone
+from bot.services.people.actors import mask_phone
+from bot.services.reports.evaluations import month_period, service_counts
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000

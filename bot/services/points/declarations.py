@@ -17,11 +17,12 @@ from bot.db.models.points import (
     Declaration,
 )
 from bot.db.tx import begin_write
-from bot.services import audit, points
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
-from bot.services.registration import staff_for_grid
+from bot.services.people.registration import staff_for_grid
+from bot.services.points import ledger
 from matching.classify import CategorySpec, Classifier
 
 WHAT_MAX = 300
@@ -65,7 +66,7 @@ def clean(text: str, max_len: int) -> str:
 
 def max_points(app: AppContext) -> int:
     """The most one declaration may earn (config; 0 means no limit beyond the sanity bound)."""
-    return app.settings.points.declaration_max_points or points.ADJUST_MAX
+    return app.settings.points.declaration_max_points or ledger.ADJUST_MAX
 
 
 def guess_category(app: AppContext, text: str) -> str:
@@ -206,12 +207,12 @@ async def approve(
     if not 1 <= value <= max_points(app):
         raise UserError("declare.points_invalid", max=max_points(app))
     await _decide(app, session, staff_user_id, declaration_id, DECLARATION_APPROVED, value, None)
-    entry = await points.award(
+    entry = await ledger.award(
         app,
         session,
         user_id=declaration.user_id,
         amount=value,
-        reason=points.record_language(app)(
+        reason=ledger.record_language(app)(
             "points.reason.declaration", id=declaration.id, what=declaration.what
         ),
         source_type="declaration",
@@ -233,7 +234,7 @@ async def approve(
                     "what": view.what,
                     "points": entry.amount,
                     "reason": entry.reason,
-                    "balance": await points.balance(session, view.user_id),
+                    "balance": await ledger.balance(session, view.user_id),
                 },
             ),
         )

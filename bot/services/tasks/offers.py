@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Offer, Resident, Volunteer, Wish, WishEvent
 from bot.db.tx import begin_write, transactional
 from bot.scheduler.timers import cancel_timers, schedule, timer_handler
-from bot.services import audit, wish_states
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
+from bot.services.intake import wish_states
 from bot.services.notices import Notice, SentRef
-from bot.services.registration import staff_for_grid
-from bot.services.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
+from bot.services.people.registration import staff_for_grid
+from bot.services.tasks.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
 from matching.ranking import ExplainResult, Ranked, WishQuery, explain, rank
 from matching.slots import hours_until_next, slots_overlapping
 

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.services.evaluations import EvaluationRow
+from bot.services.reports.evaluations import EvaluationRow
 
 # Column order of every evaluation file; the header texts are reports.col.<name>.
 COLUMNS = (

@@ -128,7 +128,7 @@ class BotRunner:
         self.bot = make_bot(settings)
         app = AppContext(settings=settings, sessions=sessions, notifier=None, clock=self.clock)  # type: ignore[arg-type]
         app.notifier = TelegramNotifier(self.bot, app)
-        from bot.services.intake.wishes import load_classifier
+        from bot.services.intake.classifier import load_classifier
 
         app.classifier = await load_classifier(app)
         async with sessions() as session:

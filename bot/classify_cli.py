@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.config import Settings
-from bot.services.intake.wishes import build_classifier
+from bot.services.intake.classifier import build_classifier
 from matching.classify import Classifier, bench_classify
 from matching.timewindow import extract_time
 

@@ -175,7 +175,7 @@ class CategoryConfig(_Section):
     review: Literal["auto", "staff"] = "staff"
     verify: bool = True
     points: dict[Literal["easy", "normal", "hard"], int] = Field(
-        default_factory=lambda: {"easy": 5, "normal": 10, "hard": 20}
+        default_factory=lambda: {"easy": 5, "normal": 10, "hard": 20}  # type: ignore[arg-type]
     )
 
     def name(self, lang: str) -> str:

@@ -172,7 +172,7 @@ async def delete_confirmed(
     app: AppContext,
 ) -> None:
     await query.answer()
-    if query.message is None:
+    if not isinstance(query.message, Message):
         return
     if not callback_data.yes:
         await query.message.edit_text(t("delete.kept"))

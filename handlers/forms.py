@@ -56,4 +56,4 @@ def toggle(values: list[str], value: str) -> list[str]:
 
 
 async def store(state: FSMContext, **values: object) -> None:
-    await state.update_data(**values)
+    await state.update_data(values)

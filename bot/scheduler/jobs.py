@@ -27,20 +27,20 @@ async def award_missing(app: AppContext) -> object:
 
 
 async def monthly_statements(app: AppContext) -> object:
-    from bot.services.points.ledger import monthly_statements as send
+    from bot.services.points.passbook import monthly_statements as send
 
     last_month = app.now().astimezone(app.settings.tz).replace(day=1) - timedelta(days=1)
     return await send(app, last_month.date())
 
 
 async def expire_points(app: AppContext) -> object:
-    from bot.services.points.ledger import expire_points as expire
+    from bot.services.points.expiry import expire_points as expire
 
     return await expire(app, app.now())
 
 
 async def remind_expiry(app: AppContext) -> object:
-    from bot.services.points.ledger import remind_expiry as remind
+    from bot.services.points.expiry import remind_expiry as remind
 
     return await remind(app, app.now())
 

@@ -92,7 +92,7 @@ async def _claim(app: AppContext, timer_id: int, worker: str) -> bool:
             .execution_options(synchronize_session=False)
         )
         await session.commit()
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def fire_due(app: AppContext, *, worker: str | None = None, limit: int = 100) -> int:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from aiogram.types import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+# InlineKeyboard* are re-exported: handlers annotate with kb.InlineKeyboardMarkup.
+from aiogram.types import InlineKeyboardButton as InlineKeyboardButton
+from aiogram.types import InlineKeyboardMarkup as InlineKeyboardMarkup
+from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator

@@ -191,7 +191,9 @@ def category_choices(
     t: Translator, app: AppContext, draft: wishes.Draft | dict[str, object], *, all_: bool
 ) -> kb.InlineKeyboardMarkup:
     d = draft.to_dict() if isinstance(draft, wishes.Draft) else draft
-    ids: list[str] = [str(d["category"]), *[str(a) for a in d.get("alternatives", [])]]  # type: ignore[union-attr]
+    alternatives = d.get("alternatives") or []
+    assert isinstance(alternatives, list | tuple)
+    ids: list[str] = [str(d["category"]), *[str(a) for a in alternatives]]
     if all_:
         ids = app.settings.categories.ids
     buttons = [
@@ -420,19 +422,17 @@ async def resume_pending(
     state: FSMContext,
 ) -> None:
     """After registration: the wish they wrote before is picked up where they left it."""
-    pending = await wishes.pending_input(session, user_id)
-    if pending is None:
+    resumed = await wishes.resume_pending(session, user_id)
+    if resumed is None:
         return
-    from bot.db.models import User
-    from bot.services.people.actors import actor_of
-
-    user = await session.get(User, user_id, populate_existing=True)
-    assert user is not None
-    text, photo_file_id = pending.text, pending.photo_file_id
     await message.answer(t("wish.resuming"))
-    # The pending copy stays until the wish is filed (file_wish removes it): a crash between
-    # here and the draft being stored loses nothing. Handlers don't write; services do.
-    await session.commit()  # end the read transaction before the draft's writes
     await start_draft(
-        message, state, actor_of(user), t, session, app, text, photo_file_id=photo_file_id
+        message,
+        state,
+        resumed.actor,
+        t,
+        session,
+        app,
+        resumed.text,
+        photo_file_id=resumed.photo_file_id,
     )

@@ -16,11 +16,11 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people.actors import ROLE_STAFF, Actor
-from bot.services.points import declarations, ledger, shop
+from bot.services.points import adjustments, declarations, ledger, shop
 from bot.tg import keyboards as kb
+from bot.tg import points_cards as cards
 from bot.tg.callbacks_points import AdjustCb, DeclarationCb, RedemptionCb, RewardAdminCb
 from bot.tg.filters import HasRole, PrivateChat
-from bot.tg.render import Rendered, renderer
 
 REWARD_FIELDS = ("name", "price", "stock", "per_person_limit", "pickup_place")
 
@@ -99,7 +99,7 @@ async def _refuse(message: Message, t: Translator, err: UserError) -> None:
 
 async def adjust_begin(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(AdjustForm.who)
-    await state.set_data({"request": ledger.new_request_id()})
+    await state.set_data({"request": adjustments.new_request_id()})
     await message.answer(t("points.adjust_ask_name"))
 
 
@@ -110,7 +110,7 @@ async def adjust_who(
         await message.answer(t("points.form_in_progress"))
         return
     query = message.text or ""
-    found = await ledger.find_volunteers(session, actor.user_id, query)
+    found = await adjustments.find_volunteers(session, actor.user_id, query)
     if not found:
         await message.answer(t("points.adjust_none", query=query.strip()[:20]))
         return
@@ -128,7 +128,7 @@ async def adjust_who(
 
 async def adjust_amount(message: Message, state: FSMContext, t: Translator) -> None:
     try:
-        amount = ledger.parse_adjust_amount(message.text or "")
+        amount = adjustments.parse_adjust_amount(message.text or "")
     except UserError as err:
         await _refuse(message, t, err)
         return
@@ -139,7 +139,7 @@ async def adjust_amount(message: Message, state: FSMContext, t: Translator) -> N
 
 async def adjust_reason(message: Message, state: FSMContext, t: Translator) -> None:
     try:
-        reason = ledger.clean_reason(message.text or "")
+        reason = adjustments.clean_reason(message.text or "")
     except UserError as err:
         await _refuse(message, t, err)
         return
@@ -169,7 +169,7 @@ async def adjust_pressed(
     current = await state.get_state()
     data = await state.get_data()
     if callback_data.action == "pick" and current == AdjustForm.who.state:
-        pick = await ledger.volunteer_pick(session, actor.user_id, callback_data.user_id)
+        pick = await adjustments.volunteer_pick(session, actor.user_id, callback_data.user_id)
         await state.update_data(user_id=pick.user_id, name=pick.name)
         await state.set_state(AdjustForm.amount)
         await query.answer()
@@ -185,7 +185,7 @@ async def adjust_pressed(
         await _replace(query, t("points.cancelled"), None)
         return
     try:
-        entry = await ledger.adjust(
+        entry = await adjustments.adjust(
             app,
             session,
             staff_user_id=actor.user_id,
@@ -447,47 +447,6 @@ async def redemption_pressed(
 # --- declarations (党员申报) -------------------------------------------------------------------
 
 
-def declaration_card(
-    app: AppContext, t: Translator, d: declarations.DeclarationView
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    category = app.settings.categories.get(d.category)
-    text = t(
-        "declare.card",
-        id=d.id,
-        name=d.volunteer_name,
-        grid=d.grid_name,
-        what=d.what,
-        when=d.when_text,
-        note=d.note or t("declare.note_none"),
-        points=d.points if d.points is not None else d.suggested_points,
-        category=category.name(t.lang) if category else d.category,
-        status=t(f"declare.status.{d.status}"),
-    )
-    if d.status != "pending":
-        return text, None
-    return text, kb.rows(
-        [
-            kb.button(
-                t("declare.button_ok", points=d.suggested_points),
-                DeclarationCb(action="ok", id=d.id).pack(),
-            )
-        ],
-        [
-            kb.button(t("declare.button_pts"), DeclarationCb(action="pts", id=d.id).pack()),
-            kb.button(t("declare.button_no"), DeclarationCb(action="no", id=d.id).pack()),
-        ],
-    )
-
-
-@renderer("declare.review")
-async def _declaration_review(
-    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
-) -> Rendered | None:
-    view = await declarations.declaration_view(session, int(params["declaration_id"]))
-    text, markup = declaration_card(app, t, view)
-    return Rendered(f"{t('declare.review_title')}\n\n{text}", markup, photo=view.photo_file_id)
-
-
 async def declaration_pressed(
     query: CallbackQuery,
     callback_data: DeclarationCb,
@@ -503,7 +462,7 @@ async def declaration_pressed(
         await query.answer(
             t("declare.approved_staff", id=did, name=done.volunteer_name, points=done.points)
         )
-        text, _ = declaration_card(app, t, done)
+        text, _ = cards.declaration_card(app, t, done)
         await _replace(query, text, None)
         return
     if action not in ("pts", "no"):

@@ -21,9 +21,11 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people import roster
 from bot.services.people.actors import ROLE_STAFF, Actor
-from bot.services.people.roster import RateLine, RosterCheck, RowIssue
+from bot.services.people.roster import RosterCheck, RowIssue
 from bot.services.reports import evaluations, xlsx
+from bot.services.reports import rates as rates_service
 from bot.services.reports.evaluations import EvaluationRow
+from bot.services.reports.rates import RateLine
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_reports import RosterCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -267,7 +269,7 @@ async def rates(
     app: AppContext,
 ) -> None:
     year, month = evaluations.parse_month(command.args, app.now(), app.settings.tz)
-    report = await roster.rates(app, session, year, month)
+    report = await rates_service.rates(app, session, year, month)
     if not report.communities:
         await message.answer(t("reports.rates_empty"))
         return

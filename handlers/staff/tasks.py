@@ -5,10 +5,8 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Volunteer
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.people.actors import ROLE_STAFF, Actor
@@ -72,20 +70,10 @@ def _breakdown(t: Translator, breakdown: dict[str, float]) -> str:
 async def why_text(
     app: AppContext, session: AsyncSession, t: Translator, wish_id: int, name: str | None
 ) -> str:
-    volunteer_id = None
-    if name:
-        volunteer_id = await session.scalar(select(Volunteer.user_id).where(Volunteer.name == name))
-        if volunteer_id is None:
-            return t("why.unknown_volunteer", name=name)
-    found, explained = await offers.why(app, session, wish_id, volunteer_id)
-    names = {
-        v.user_id: v.name
-        for v in (
-            await session.scalars(
-                select(Volunteer).where(Volunteer.user_id.in_([o.volunteer_id for o in found]))
-            )
-        ).all()
-    }
+    report = await offers.why_report(app, session, wish_id, name)
+    if report.unknown_name:
+        return t("why.unknown_volunteer", name=name)
+    found, explained, names = report.offers, report.explained, report.names
     lines = [t("why.header", id=wish_id)] if found else [t("why.no_offers", id=wish_id)]
     for offer in found:
         lines.append(

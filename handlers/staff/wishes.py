@@ -170,9 +170,9 @@ async def card_action(
         )
     elif action == "setc":
         wish = await dispatch.set_category(app, session, actor.user_id, wish_id, arg)
-        await message.edit_text(
+        await message.edit_text(  # type: ignore[union-attr]
             t("staff.category_set", id=wish.id, category=category_name(app, t, wish.category))
-        )  # type: ignore[union-attr]
+        )
         card = await staff_card(session, app, t, wish_id)
         if card is not None:
             await message.answer(card.text, reply_markup=card.markup)

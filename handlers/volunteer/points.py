@@ -14,7 +14,7 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people.actors import ROLE_STAFF, ROLE_VOLUNTEER, Actor
-from bot.services.points import declarations, ledger, shop
+from bot.services.points import declarations, leaderboard, ledger, passbook, shop
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_points import DeclareFormCb, PassbookCb, RankCb, ShopCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -63,7 +63,7 @@ def _in_form(message: Message) -> bool:
 # --- passbook ----------------------------------------------------------------------------------
 
 
-def passbook_text(app: AppContext, t: Translator, book: ledger.Passbook) -> str:
+def passbook_text(app: AppContext, t: Translator, book: passbook.Passbook) -> str:
     held = t("points.passbook_held", held=book.held) if book.held else ""
     parts = [
         t(
@@ -95,7 +95,7 @@ def passbook_text(app: AppContext, t: Translator, book: ledger.Passbook) -> str:
     return "\n\n".join(parts)
 
 
-def passbook_markup(t: Translator, book: ledger.Passbook) -> InlineKeyboardMarkup:
+def passbook_markup(t: Translator, book: passbook.Passbook) -> InlineKeyboardMarkup:
     toggle = (
         kb.button(t("points.button_private"), PassbookCb(action="private").pack())
         if book.public_board
@@ -115,7 +115,7 @@ async def show_passbook(
 ) -> None:
     if not actor.has(ROLE_VOLUNTEER):
         raise UserError("points.volunteers_only")
-    book = await ledger.passbook(app, session, actor.user_id)
+    book = await passbook.passbook(app, session, actor.user_id)
     await message.answer(passbook_text(app, t, book), reply_markup=passbook_markup(t, book))
 
 
@@ -135,8 +135,8 @@ async def passbook_pressed(
             await query.message.answer(text, reply_markup=markup)
         return
     if action == "csv":
-        rows = await ledger.statement(session, actor.user_id)
-        data = ledger.statement_csv(app, rows, t)
+        rows = await passbook.statement(session, actor.user_id)
+        data = passbook.statement_csv(app, rows, t)
         await query.answer()
         if query.message is not None:
             day = app.now().astimezone(app.settings.tz).strftime("%Y%m%d")
@@ -147,9 +147,9 @@ async def passbook_pressed(
         return
     if action not in ("public", "private"):
         raise UserError("errors.stale_button")
-    public = await ledger.set_public_board(session, actor.user_id, action == "public")
+    public = await passbook.set_public_board(session, actor.user_id, action == "public")
     await query.answer(t("points.now_public" if public else "points.now_private"))
-    book = await ledger.passbook(app, session, actor.user_id)
+    book = await passbook.passbook(app, session, actor.user_id)
     await _edit(query, passbook_text(app, t, book), passbook_markup(t, book))
 
 
@@ -164,7 +164,7 @@ async def rank_view(
     scope: str,
     period: str,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    board = await ledger.leaderboard(
+    board = await leaderboard.leaderboard(
         app,
         session,
         viewer_id=actor.user_id,
@@ -186,7 +186,7 @@ async def rank_view(
     if not board.rows:
         lines.append(t("points.rank_empty"))
 
-    def shown(row: ledger.BoardRow) -> str:
+    def shown(row: leaderboard.BoardRow) -> str:
         name = row.name if row.name is not None else t("points.rank_anonymous", n=row.user_id)
         return name + (t("points.rank_me_mark") if row.is_viewer else "")
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import registration
+from bot.services.people import profiles, registration
 from bot.services.people.actors import ROLE_VOLUNTEER, Actor
 from bot.services.tasks import lifecycle, offers
 from bot.tg import keyboards as kb
@@ -256,10 +256,7 @@ async def availability(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    from bot.db.models import Volunteer
-
-    volunteer = await session.get(Volunteer, actor.user_id)
-    selected = list(volunteer.availability) if volunteer else []
+    selected = await profiles.weekly_slots(session, actor.user_id)
     await state.set_state(TaskFlow.availability)
     await state.set_data({"slots": selected})
     await message.answer(t("task.availability_ask"), reply_markup=slots_keyboard(t, app, selected))

@@ -206,6 +206,7 @@ async def test_a_staff_correction_changes_the_next_similar_wish(
 
 
 async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None:
+    from bot.services.intake import classifier as wish_classifier
     from bot.services.intake import wishes
 
     await admin.say("/start")
@@ -231,5 +232,5 @@ async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None
         correction = (await session.scalars(select(CategoryCorrection))).one()
         assert correction.to_category == target and correction.text == text
     # The correction survives a restart: a new classifier is built from the database.
-    rebuilt = await wishes.load_classifier(stage.app)
+    rebuilt = await wish_classifier.load_classifier(stage.app)
     assert rebuilt.classify(similar).category == target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.points import ledger
+from bot.services.points import leaderboard, ledger, passbook
 from tests.points.conftest import World, at
 
 
@@ -21,9 +21,11 @@ async def _service(w: World, user_id: int, amount: int, source_id: str) -> None:
         await session.commit()
 
 
-async def _board(w: World, viewer: int, scope: str = "grid", period: str = "month") -> ledger.Board:
+async def _board(
+    w: World, viewer: int, scope: str = "grid", period: str = "month"
+) -> leaderboard.Board:
     async with w.app.sessions() as session:
-        return await ledger.leaderboard(
+        return await leaderboard.leaderboard(
             w.app,
             session,
             viewer_id=viewer,
@@ -32,7 +34,7 @@ async def _board(w: World, viewer: int, scope: str = "grid", period: str = "mont
         )
 
 
-def _names(board: ledger.Board) -> list[tuple[int, str | None, int, int]]:
+def _names(board: leaderboard.Board) -> list[tuple[int, str | None, int, int]]:
     return [(r.place, r.name, r.points, r.services) for r in board.rows]
 
 
@@ -79,7 +81,7 @@ async def test_opted_out_volunteer_is_anonymous_to_others_but_not_to_self(world:
     assert [r.name for r in seen_by_self.rows] == ["害羞", "大方"]
     assert seen_by_self.me is not None and seen_by_self.me.is_viewer
     async with world.app.sessions() as session:
-        await ledger.set_public_board(session, shy, True)
+        await passbook.set_public_board(session, shy, True)
     assert [r.name for r in (await _board(world, other)).rows] == ["害羞", "大方"]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.db.models import AuditEntry
 from bot.i18n import Translator
 from bot.services.errors import UserError
-from bot.services.points import ledger
+from bot.services.points import adjustments, expiry, ledger, passbook
 from tests.points.conftest import World, at, make_world
 
 
@@ -185,7 +185,7 @@ async def test_passbook_periods_follow_the_community_timezone(world: World) -> N
         await world.grant(vol, amount)
     world.clock.now = at(2026, 11, 20)
     async with world.app.sessions() as session:
-        book = await ledger.passbook(world.app, session, vol)
+        book = await passbook.passbook(world.app, session, vol)
     assert (book.balance, book.month, book.quarter, book.year) == (7, 4, 6, 7)
     assert [e.amount for e in book.latest] == [4, 2, 1]
 
@@ -196,7 +196,7 @@ async def test_passbook_shows_latest_ten_newest_first(world: World) -> None:
         world.clock.advance(minutes=1)
         await world.grant(vol, amount)
     async with world.app.sessions() as session:
-        book = await ledger.passbook(world.app, session, vol)
+        book = await passbook.passbook(world.app, session, vol)
     assert [e.amount for e in book.latest] == list(range(12, 2, -1))
     assert book.balance == sum(range(1, 13))
 
@@ -218,8 +218,8 @@ async def test_statement_csv_has_running_balance_and_reads_in_excel(world: World
         )
         await session.commit()
     async with world.app.sessions() as session:
-        rows = await ledger.statement(session, vol)
-    data = ledger.statement_csv(world.app, rows, Translator("zh-CN"))
+        rows = await passbook.statement(session, vol)
+    data = passbook.statement_csv(world.app, rows, Translator("zh-CN"))
     assert data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == ["时间", "类型", "积分", "余额", "说明", "来源"]
@@ -232,10 +232,10 @@ async def test_staff_adjustment_is_audited_and_cannot_go_negative(world: World) 
     vol = await world.volunteer("张伟")
     staff = await world.staff()
     async with world.app.sessions() as session:
-        found = await ledger.find_volunteers(session, staff, "张")
+        found = await adjustments.find_volunteers(session, staff, "张")
     assert [p.user_id for p in found] == [vol]
     async with world.app.sessions() as session:
-        entry = await ledger.adjust(
+        entry = await adjustments.adjust(
             world.app,
             session,
             staff_user_id=staff,
@@ -246,7 +246,7 @@ async def test_staff_adjustment_is_audited_and_cannot_go_negative(world: World) 
         )
     assert entry is not None and entry.kind == "adjust" and entry.approved_by == staff
     async with world.app.sessions() as session:
-        again = await ledger.adjust(
+        again = await adjustments.adjust(
             world.app,
             session,
             staff_user_id=staff,
@@ -258,7 +258,7 @@ async def test_staff_adjustment_is_audited_and_cannot_go_negative(world: World) 
     assert again is None  # the same form confirmed twice counts once
     with pytest.raises(UserError) as refused:
         async with world.app.sessions() as session:
-            await ledger.adjust(
+            await adjustments.adjust(
                 world.app,
                 session,
                 staff_user_id=staff,
@@ -281,10 +281,10 @@ async def test_grid_staff_adjust_only_their_grid(world: World) -> None:
     vol = await world.volunteer("李四", grid="G02")
     grid_staff = await world.staff("网格员", grid="G01")
     async with world.app.sessions() as session:
-        assert await ledger.find_volunteers(session, grid_staff, "李") == []
+        assert await adjustments.find_volunteers(session, grid_staff, "李") == []
     with pytest.raises(UserError) as refused:
         async with world.app.sessions() as session:
-            await ledger.adjust(
+            await adjustments.adjust(
                 world.app,
                 session,
                 staff_user_id=grid_staff,
@@ -298,13 +298,13 @@ async def test_grid_staff_adjust_only_their_grid(world: World) -> None:
 
 @pytest.mark.parametrize(("text", "amount"), [("5", 5), ("-5", -5), ("＋12", 12), (" - 3", -3)])
 def test_adjust_amounts_are_parsed(text: str, amount: int) -> None:
-    assert ledger.parse_adjust_amount(text) == amount
+    assert adjustments.parse_adjust_amount(text) == amount
 
 
 @pytest.mark.parametrize("text", ["0", "abc", "5000", ""])
 def test_bad_adjust_amounts_are_refused(text: str) -> None:
     with pytest.raises(UserError):
-        ledger.parse_adjust_amount(text)
+        adjustments.parse_adjust_amount(text)
 
 
 async def test_monthly_statement_goes_to_volunteers_with_activity_or_points(world: World) -> None:
@@ -314,10 +314,10 @@ async def test_monthly_statement_goes_to_volunteers_with_activity_or_points(worl
     world.clock.now = at(2026, 11, 5)
     await world.grant(active, 12)
     world.clock.now = at(2026, 12, 1, 1)
-    assert await ledger.monthly_statements(world.app, date(2026, 11, 1)) == 2
+    assert await passbook.monthly_statements(world.app, date(2026, 11, 1)) == 2
     sent = dict(await queued(world.app, "points.monthly_statement"))
     assert set(sent) == {active, idle} and empty not in sent
-    assert await ledger.monthly_statements(world.app, date(2026, 11, 1)) == 0  # once a month
+    assert await passbook.monthly_statements(world.app, date(2026, 11, 1)) == 0  # once a month
     assert sent[active] == {
         "year": 2026,
         "month": 11,
@@ -352,13 +352,13 @@ async def test_expiry_lapses_unspent_old_points_once_oldest_spent_first(clock) -
                 )
                 await session.commit()
             clock.now = at(2026, 12, 1, 1)
-            assert await ledger.remind_expiry(w.app, clock.now) == 1
+            assert await expiry.remind_expiry(w.app, clock.now) == 1
             reminder = w.notifier.sent[-1][1]
             assert reminder.kind == "points.expiry_reminder"
             assert reminder.params == {"amount": 30, "date": "2026-12-31"}
             clock.now = at(2027, 1, 1, 1)
-            assert await ledger.expire_points(w.app, clock.now) == 1
-            assert await ledger.expire_points(w.app, clock.now) == 0  # once per year
+            assert await expiry.expire_points(w.app, clock.now) == 1
+            assert await expiry.expire_points(w.app, clock.now) == 0  # once per year
             assert await w.balance(vol) == 30  # the 2026 points stay
             expired = [e for e in await w.entries(vol) if e.kind == "expire"]
             assert [(e.amount, e.source_id) for e in expired] == [(-30, "2025")]
@@ -370,7 +370,7 @@ async def test_expiry_never_by_default(world: World) -> None:
     vol = await world.volunteer()
     world.clock.now = at(2020, 1, 1)
     await world.grant(vol, 10)
-    assert await ledger.expire_points(world.app, at(2027, 1, 1)) == 0
+    assert await expiry.expire_points(world.app, at(2027, 1, 1)) == 0
     assert await world.balance(vol) == 10
 
 

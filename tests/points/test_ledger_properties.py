@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from bot.db.models.points import LedgerEntry, Redemption, Reward
 from bot.services.errors import UserError
-from bot.services.points import ledger, shop
+from bot.services.points import adjustments, ledger, shop
 from tests.conftest import ManualClock
 from tests.points.conftest import World, make_world
 
@@ -131,14 +131,14 @@ async def _apply(scene: Scene, op: Op) -> str:
                 await session.commit()
                 return "ok" if entry is not None else "duplicate"
             if isinstance(op, Adjust):
-                await ledger.adjust(
+                await adjustments.adjust(
                     w.app,
                     session,
                     staff_user_id=scene.staff,
                     user_id=scene.people[op.who],
                     amount=op.amount,
                     reason="更正",
-                    request_id=ledger.new_request_id(),
+                    request_id=adjustments.new_request_id(),
                 )
                 return "ok"
             if isinstance(op, Redeem):

@@ -14,6 +14,7 @@ from bot.db.models.roster import RosterBatch, RosterEntry
 from bot.services.errors import UserError
 from bot.services.people import roster
 from bot.services.people.roster import RosterCheck
+from bot.services.reports import rates
 from tests.reports.conftest import DATA, World, at
 
 BAD_ROWS_FILE = DATA / "roster_bad_rows.csv"
@@ -226,7 +227,7 @@ async def test_rates_per_grid_and_community(both: World) -> None:
     await both.service(wang, opened=at(2026, 11, 3), claim_after=timedelta(hours=1))
     await both.service(people["li"], opened=at(2026, 10, 3))  # October: not active in November
     async with both.app.sessions() as session:
-        report = await roster.rates(both.app, session, 2026, 11)
+        report = await rates.rates(both.app, session, 2026, 11)
     assert report.period == "2026-11"
     grids = [(g.community, g.grid_code, g.expected, g.registered, g.active) for g in report.grids]
     assert grids == [("幸福社区", "G01", 1, 1, 0), ("幸福社区", "G02", 2, 1, 1)]
@@ -244,12 +245,12 @@ async def test_rates_per_grid_and_community(both: World) -> None:
         assert linked is not None and linked.matched_user_id == wang
     # In October 李明 was the active one.
     async with both.app.sessions() as session:
-        october = await roster.rates(both.app, session, 2026, 10)
+        october = await rates.rates(both.app, session, 2026, 10)
     assert [(g.grid_code, g.active) for g in october.grids] == [("G01", 1), ("G02", 0)]
 
 
 async def test_rates_without_roster_are_empty(world: World) -> None:
     await registered(world)
     async with world.app.sessions() as session:
-        report = await roster.rates(world.app, session, 2026, 11)
+        report = await rates.rates(world.app, session, 2026, 11)
     assert (report.communities, report.grids) == ([], [])

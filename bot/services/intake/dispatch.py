@@ -13,16 +13,11 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
-from bot.services.intake.wishes import after_approval, classifier_of
+from bot.services.intake.classifier import classifier_of
+from bot.services.intake.routing import after_approval
 from bot.services.notices import Notice
-from bot.services.people.registration import staff_for_grid
 
 REASON_MAX = 300
-
-
-async def notify_reviewers(app: AppContext, session: AsyncSession, wish: Wish) -> None:
-    for staff_id in await staff_for_grid(session, wish.grid_id):
-        await app.notifier.notify(staff_id, Notice("staff.wish_review", {"id": wish.id}))
 
 
 async def staff_wish(session: AsyncSession, staff_user_id: int, wish_id: int) -> tuple[Staff, Wish]:

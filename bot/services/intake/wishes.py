@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -11,15 +9,15 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import DEFAULTS_DIR, Settings
-from bot.db.models import CategoryCorrection, PendingInput, Resident, Wish
+from bot.db.models import PendingInput, Resident, User, Wish
 from bot.db.tx import begin_write, transactional
 from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.intake import wish_states
+from bot.services.intake import routing, wish_states
+from bot.services.intake.classifier import classifier_of
 from bot.services.notices import Notice
-from matching.classify import CategorySpec, Classifier, load_training
+from bot.services.people.actors import Actor, actor_of
 from matching.text import normalize
 from matching.timewindow import extract_time
 
@@ -70,44 +68,6 @@ class Draft:
             photo_file_id=str(data["photo_file_id"]) if data.get("photo_file_id") else None,
             duplicate_of=int(data["duplicate_of"]) if data.get("duplicate_of") else None,  # type: ignore[call-overload]
         )
-
-
-def category_specs(settings: Settings) -> list[CategorySpec]:
-    return [
-        CategorySpec(id=c.id, keywords=tuple(c.keywords_zh + c.keywords_en))
-        for c in settings.categories.resolved
-    ]
-
-
-@functools.cache
-def training_rows() -> tuple[tuple[str, str], ...]:
-    """Labelled wishes shipped with the bot: the classifier's learned part trains on them."""
-    return tuple(load_training(DEFAULTS_DIR / "wishes_train.tsv"))
-
-
-def build_classifier(settings: Settings, examples: Iterable[tuple[str, str]] = ()) -> Classifier:
-    known = set(settings.categories.ids)
-    return Classifier(
-        category_specs(settings),
-        examples=[(text, cat) for text, cat in examples if cat in known],
-        fallback="other",
-        training=training_rows(),
-    )
-
-
-async def load_classifier(app: AppContext) -> Classifier:
-    """The classifier from config keywords, the shipped examples and every staff correction."""
-    async with app.sessions() as session:
-        rows = (
-            await session.execute(select(CategoryCorrection.text, CategoryCorrection.to_category))
-        ).all()
-    return build_classifier(app.settings, [(text, cat) for text, cat in rows])
-
-
-def classifier_of(app: AppContext) -> Classifier:
-    if app.classifier is None:
-        app.classifier = build_classifier(app.settings)
-    return app.classifier
 
 
 def understand(app: AppContext, text: str, *, photo_file_id: str | None = None) -> Draft:
@@ -231,19 +191,10 @@ async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft:
         await session.delete(pending)
     await session.commit()
     if not auto:
-        from bot.services.intake.dispatch import notify_reviewers
-
-        await notify_reviewers(app, session, wish)
+        await routing.notify_reviewers(app, session, wish)
     else:
-        await after_approval(app, wish.id)
+        await routing.after_approval(app, wish.id)
     return wish
-
-
-async def after_approval(app: AppContext, wish_id: int) -> None:
-    """An approved wish goes straight to the best-suited volunteers (党员接单)."""
-    from bot.services.tasks.offers import next_round
-
-    await next_round(app, wish_id)
 
 
 @transactional
@@ -262,6 +213,31 @@ async def keep_pending(
 
 async def pending_input(session: AsyncSession, user_id: int) -> PendingInput | None:
     return await session.get(PendingInput, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    actor: Actor
+    text: str
+    photo_file_id: str | None
+
+
+async def resume_pending(session: AsyncSession, user_id: int) -> Resumed | None:
+    """After registration, the wish written before it, with the person as they are now.
+
+    The pending copy stays until the wish is filed (file_wish removes it): a crash between here
+    and the draft being stored loses nothing. The read transaction ends here, before the
+    draft's writes begin.
+    """
+    pending = await pending_input(session, user_id)
+    if pending is None:
+        return None
+    user = await session.get(User, user_id, populate_existing=True)
+    if user is None:
+        return None
+    resumed = Resumed(actor_of(user), pending.text, pending.photo_file_id)
+    await session.commit()
+    return resumed
 
 
 async def resident_wishes(session: AsyncSession, user_id: int, limit: int = 20) -> list[Wish]:

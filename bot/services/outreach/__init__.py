@@ -1,1 +1,1 @@
-
+"""Outreach: broadcasts, events with check-in, linked group chats."""

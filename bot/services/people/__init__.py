@@ -1,1 +1,1 @@
-
+"""People: accounts and roles, registration, profiles, grids, the expected-member roster."""

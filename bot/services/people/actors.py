@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ConversationState, PendingInput, Resident, Staff, User, Volunteer
@@ -159,9 +159,7 @@ async def erase_user(app: AppContext, session: AsyncSession, user_id: int) -> No
         await session.delete(pending)
     if telegram_id is not None:
         await session.execute(
-            ConversationState.__table__.delete().where(
-                ConversationState.key.like(f"%:{telegram_id}:%")
-            )
+            delete(ConversationState).where(ConversationState.key.like(f"%:{telegram_id}:%"))
         )
     user.telegram_id = None
     user.display_name = None

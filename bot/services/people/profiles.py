@@ -38,3 +38,9 @@ async def get_profile(session: AsyncSession, user_id: int) -> Profile:
         staff=staff,
         staff_grid=await grid_name(staff.grid_id if staff else None),
     )
+
+
+async def weekly_slots(session: AsyncSession, user_id: int) -> list[str]:
+    """The volunteer's weekly free-time slots (empty for someone who is not a volunteer)."""
+    volunteer = await session.get(Volunteer, user_id)
+    return list(volunteer.availability) if volunteer else []

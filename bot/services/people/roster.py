@@ -1,4 +1,4 @@
-"""The roster of expected in-service members: import (dry run first), matching, monthly rates.
+"""The roster of expected in-service members: import (dry run first), matching.
 
 A roster file (CSV or XLSX; header row in Chinese or English) lists name, unit, branch, grid
 and phone. Checking it stores only the rows that passed, in a batch the staff member then
@@ -31,7 +31,6 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people.actors import mask_phone
-from bot.services.reports.evaluations import month_period, service_counts
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -592,67 +591,3 @@ async def link_registrations(app: AppContext, session: AsyncSession) -> int:
             linked += 1
     await session.commit()
     return linked
-
-
-# --- the monthly rates (报到率 · 活动率) -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RateLine:
-    community: str
-    grid_code: str | None  # None: the community as a whole
-    grid_name: str | None
-    expected: int  # on the roster
-    registered: int  # on the roster and an approved volunteer
-    active: int  # registered and served at least once in the month
-
-    @property
-    def registration_rate(self) -> float | None:
-        return self.registered / self.expected if self.expected else None
-
-    @property
-    def activity_rate(self) -> float | None:
-        return self.active / self.registered if self.registered else None
-
-
-@dataclass(frozen=True, slots=True)
-class RatesReport:
-    period: str
-    communities: list[RateLine]
-    grids: list[RateLine]
-
-
-async def rates(app: AppContext, session: AsyncSession, year: int, month: int) -> RatesReport:
-    """报到率 = registered ÷ expected (the roster); 活动率 = active this month ÷ registered."""
-    await link_registrations(app, session)
-    period = month_period(app.settings.tz, year, month)
-    served = await service_counts(session, period)
-    rows = await session.execute(
-        select(Grid, RosterEntry.matched_user_id, Volunteer.status)
-        .join(RosterEntry, RosterEntry.grid_id == Grid.id)
-        .outerjoin(Volunteer, Volunteer.user_id == RosterEntry.matched_user_id)
-    )
-    tallies: dict[int, list[int]] = {}
-    grids: dict[int, Grid] = {}
-    for grid, user_id, status in rows:
-        grids[grid.id] = grid
-        tally = tallies.setdefault(grid.id, [0, 0, 0])
-        tally[0] += 1
-        if user_id is not None and status == "approved":
-            tally[1] += 1
-            tally[2] += served.get(user_id, 0) > 0
-    await session.commit()
-    grid_lines = [
-        RateLine(grids[gid].community, grids[gid].code, grids[gid].name, *tallies[gid])
-        for gid in sorted(tallies, key=lambda g: (grids[g].community, grids[g].code))
-    ]
-    per_community: dict[str, list[int]] = {}
-    for line in grid_lines:
-        total = per_community.setdefault(line.community, [0, 0, 0])
-        total[0] += line.expected
-        total[1] += line.registered
-        total[2] += line.active
-    community_lines = [
-        RateLine(name, None, None, *total) for name, total in sorted(per_community.items())
-    ]
-    return RatesReport(period.label, community_lines, grid_lines)

@@ -1,1 +1,1 @@
-
+"""Points (积分): the ledger, adjustments, passbook, leaderboards, expiry, shop, declarations."""

@@ -406,6 +406,8 @@ async def _nudge(app: AppContext, payload: dict[str, object], due_at: datetime) 
         ):
             return
         volunteer_id = wish.volunteer_id
+    if volunteer_id is None:
+        return
     await app.notifier.notify(volunteer_id, Notice("task.nudge", {"id": wish_id}))
 
 

@@ -428,3 +428,30 @@ async def why(
         return offers, explain(ctx.pool, query, engine_weights(app.settings), volunteer_user_id)
     except KeyError:
         return offers, None  # not in the pool: not approved, paused or blocked
+
+
+@dataclass(frozen=True, slots=True)
+class WhyReport:
+    """`/why WISH [NAME]`: the offers made, the offered volunteers' names, one name explained."""
+
+    offers: list[Offer]
+    names: dict[int, str]
+    explained: ExplainResult | None
+    unknown_name: bool = False
+
+
+async def why_report(
+    app: AppContext, session: AsyncSession, wish_id: int, name: str | None
+) -> WhyReport:
+    volunteer_id = None
+    if name:
+        volunteer_id = await session.scalar(select(Volunteer.user_id).where(Volunteer.name == name))
+        if volunteer_id is None:
+            return WhyReport([], {}, None, unknown_name=True)
+    found, explained = await why(app, session, wish_id, volunteer_id)
+    rows = await session.execute(
+        select(Volunteer.user_id, Volunteer.name).where(
+            Volunteer.user_id.in_([o.volunteer_id for o in found])
+        )
+    )
+    return WhyReport(found, {row.user_id: row.name for row in rows}, explained)

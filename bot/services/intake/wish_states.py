@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import logs
 from bot.db.models import Wish, WishEvent
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -66,6 +67,7 @@ def move(
     note: str | None = None,
 ) -> WishEvent:
     """Change the status (in the session, not committed) and record it in the history."""
+    logs.bind(wish=wish.id)
     if not can_move(wish.status, to_status):
         raise IllegalTransition(wish.id, wish.status, to_status)
     event = WishEvent(
@@ -88,6 +90,7 @@ def note(
     session: AsyncSession, wish: Wish, text: str, *, actor_id: int | None, at: datetime
 ) -> WishEvent:
     """A history line that changes no status (details added, category corrected...)."""
+    logs.bind(wish=wish.id)
     event = WishEvent(
         wish_id=wish.id,
         from_status=wish.status,

@@ -78,6 +78,7 @@ def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram.api_base),
         timeout=settings.telegram.request_timeout,
+        proxy=settings.telegram.proxy,  # through aiohttp-socks (HTTP CONNECT or SOCKS)
     )
     return Bot(
         settings.telegram.token.get_secret_value(),

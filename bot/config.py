@@ -46,6 +46,15 @@ class TelegramConfig(_Section):
     mode: Literal["polling"] = "polling"
     request_timeout: float = Field(default=30.0, gt=0)
     polling_timeout: int = Field(default=25, ge=0, le=50)
+    # Where Telegram is blocked: "http://host:port", "socks5://user:pass@host:port" (or socks4).
+    proxy: str | None = None
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "socks5://", "socks4://")):
+            raise ValueError("use http://HOST:PORT, socks5://HOST:PORT or socks4://HOST:PORT")
+        return value or None
 
     @field_validator("api_base")
     @classmethod

@@ -29,6 +29,7 @@ def router() -> Router:
     r.message.register(start_with_code, CommandStart(deep_link=True))
     r.message.register(start, CommandStart())
     r.message.register(help_, Command("help"))
+    r.message.register(my_id, Command("myid"))
     r.message.register(language, Command("language"))
     r.callback_query.register(language_chosen, LangCb.filter())
     r.message.register(cancel, Command("cancel"))
@@ -119,6 +120,12 @@ def help_text(actor: Actor, t: Translator) -> str:
 
 async def help_(message: Message, actor: Actor, t: Translator) -> None:
     await message.answer(help_text(actor, t))
+
+
+async def my_id(message: Message, t: Translator) -> None:
+    """Anyone's Telegram id, so an operator can put theirs in staff.admins (private chat only)."""
+    assert message.from_user is not None
+    await message.answer(t("operator.your_id", id=message.from_user.id))
 
 
 async def language(message: Message, t: Translator) -> None:

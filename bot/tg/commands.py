@@ -15,7 +15,7 @@ from bot.services.people import actors
 
 log = logging.getLogger(__name__)
 
-BASE = ["start", "help", "me", "language", "cancel", "delete_me"]
+BASE = ["start", "help", "me", "language", "cancel", "delete_me", "myid"]
 BY_ROLE: dict[str, list[str]] = {
     actors.ROLE_RESIDENT: ["wish", "mywishes"],
     actors.ROLE_VOLUNTEER: [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -14,11 +14,41 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config)
 
 
+def safe_url(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def config_problems(settings: Settings) -> tuple[list[str], list[str]]:
+    """What `run` needs before it touches the database: (errors, warnings), one line each."""
+    errors, warnings = [], []
+    if settings.telegram.token is None:
+        errors.append(
+            "telegram.token is not set: put the token from @BotFather in config.toml "
+            "or WISHBOT__TELEGRAM__TOKEN"
+        )
+    if not settings.staff.admins:
+        warnings.append(
+            "staff.admins is empty, so nobody can invite staff: send /myid to the bot and put "
+            "your id in staff.admins"
+        )
+    return errors, warnings
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import BotRunner, SchemaNotCurrent
     from bot.logs import setup_logging
 
     settings = _settings(args)
+    errors, warnings = config_problems(settings)  # config first, then the database
+    for line in warnings:
+        print(f"wishbot: warning: {line}", file=sys.stderr)
+    for line in errors:
+        print(f"wishbot: {line}", file=sys.stderr)
+    if errors:
+        return 2
     setup_logging(settings.logging)
     try:
         asyncio.run(BotRunner(settings).run())
@@ -35,7 +65,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     migrate.upgrade(settings.database.url, args.revision)
-    print(f"database at {migrate.head_revision() if args.revision == 'head' else args.revision}")
+    revision = migrate.head_revision() if args.revision == "head" else args.revision
+    print(f"{safe_url(settings.database.url)}: schema at {revision}")
     return 0
 
 
@@ -55,20 +86,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
-    if args.what == "match":
-        from matching.bench import run_match_bench
-
-        result = run_match_bench(args.volunteers, args.wishes, args.seed)
-    elif args.what == "classify":
-        from bot.classify_cli import bench_classifier
-
-        result = bench_classifier(_settings(args))
-    else:
-        from bot.delivery.bench import run_broadcast_bench
-
-        result = asyncio.run(
-            run_broadcast_bench(args.recipients, args.rate, args.faults, seed=args.seed)
-        )
+    result = args.bench(args)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -77,37 +95,86 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_match(args: argparse.Namespace) -> dict[str, object]:
+    from matching.bench import run_match_bench
+
+    return run_match_bench(args.volunteers, args.wishes, args.seed)
+
+
+def _bench_classify(args: argparse.Namespace) -> dict[str, object]:
+    from bot.classify_cli import bench_classifier
+
+    return bench_classifier(_settings(args))
+
+
+def _bench_broadcast(args: argparse.Namespace) -> dict[str, object]:
+    from bot.delivery.bench import run_broadcast_bench
+
+    return asyncio.run(run_broadcast_bench(args.recipients, args.rate, args.faults, seed=args.seed))
+
+
+def _add_bench(parser: argparse.ArgumentParser) -> None:
+    """`wishbot bench KIND`: each kind lists only its own options."""
+    kinds = parser.add_subparsers(dest="what", required=True, metavar="KIND")
+
+    def kind(
+        name: str, summary: str, fn: Callable[[argparse.Namespace], dict[str, object]]
+    ) -> argparse.ArgumentParser:
+        p = kinds.add_parser(name, help=summary, description=summary)
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(bench=fn)
+        return p
+
+    p = kind("match", "ranking one wish against a synthetic district", _bench_match)
+    p.add_argument("--volunteers", type=int, default=30000)
+    p.add_argument("--wishes", type=int, default=500)
+    p.add_argument("--seed", type=int, default=1)
+    kind("classify", "classifier speed and hold-out accuracy", _bench_classify)
+    p = kind("broadcast", "a broadcast through the delivery engine, with faults", _bench_broadcast)
+    p.add_argument("--recipients", type=int, default=5000)
+    p.add_argument("--rate", type=float, default=500, help="messages per second allowed")
+    p.add_argument("--faults", type=float, default=0.05, help="share of requests that fail")
+    p.add_argument("--seed", type=int, default=1)
+
+
+CONFIG_HELP = "config file (default: $WISHBOT_CONFIG or ./config.toml)"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    # --config is accepted after the subcommand too (`wishbot run --config x.toml`).
+    parser.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wishbot",
         description="微心愿 micro-wish bot: residents ask, staff dispatch, volunteers serve",
     )
-    parser.add_argument("--config", help="config file (default: $WISHBOT_CONFIG or ./config.toml)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--config", help=CONFIG_HELP)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(fn=cmd_run)
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary, description=summary)
+        _common(p)
+        return p
 
-    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    command("run", "run the bot for real (needs telegram.token)").set_defaults(fn=cmd_run)
+
+    p = command("migrate", "create or upgrade the database schema (to head, or to REVISION)")
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(fn=cmd_migrate)
 
-    p = sub.add_parser("demo", help="watch a whole community use the bot, locally, no token needed")
+    p = command("demo", "watch a whole community use the bot, locally, no token needed")
     p.add_argument("--keep", action="store_true", help="keep the demo database afterwards")
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.set_defaults(fn=cmd_demo)
 
-    p = sub.add_parser("classify", help="classify wishes from stdin, one JSON object per line")
+    p = command("classify", "classify wishes from stdin, one JSON object per line")
     p.set_defaults(fn=cmd_classify)
 
-    p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("what", choices=["match", "classify", "broadcast"])
-    p.add_argument("--volunteers", type=int, default=30000)
-    p.add_argument("--wishes", type=int, default=500)
-    p.add_argument("--recipients", type=int, default=5000)
-    p.add_argument("--rate", type=float, default=500)
-    p.add_argument("--faults", type=float, default=0.05)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--json", action="store_true")
+    p = command("bench", "benchmarks: match, classify, broadcast")
+    _add_bench(p)
     p.set_defaults(fn=cmd_bench)
     return parser
 

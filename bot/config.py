@@ -284,6 +284,10 @@ class WishesConfig(_Section):
     max_per_day: int = Field(default=5, ge=1)
     duplicate_window_hours: int = Field(default=24, ge=0)
     duplicate_similarity: float = Field(default=0.85, ge=0, le=1)
+    # Another resident's open wish of the same category in the same grid, filed in the last N
+    # hours and this similar (0..1, matching.duplicates), is shown to staff as a likely duplicate.
+    neighbour_window_hours: int = Field(default=72, ge=0)
+    neighbour_similarity: float = Field(default=0.55, ge=0, le=1)
 
 
 class MatchingWeights(_Section):

@@ -29,6 +29,7 @@ STAFF_ACTIONS = {
     "setc",
     "rj",
     "mg",
+    "mgd",
     "es",
     "esd",
     "esx",
@@ -184,6 +185,13 @@ async def card_action(
         await state.set_state(StaffWish.merge_into)
         await state.set_data({"wish_id": wish_id})
         await message.answer(t("staff.merge_ask", id=wish_id))
+    elif action == "mgd":
+        if not arg.isdigit():
+            await message.answer(t("errors.stale_button"))
+            return
+        wish = await dispatch.merge(app, session, actor.user_id, wish_id, int(arg))
+        await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await message.answer(t("staff.merged", id=wish.id, into=int(arg)))
     elif action == "es":
         deps = app.settings.community.departments
         await message.answer(

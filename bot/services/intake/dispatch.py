@@ -14,6 +14,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
 from bot.services.intake.classifier import classifier_of
+from bot.services.intake.duplicates import notify_merged
 from bot.services.intake.routing import after_approval
 from bot.services.notices import Notice
 
@@ -220,7 +221,9 @@ async def answer_escalation(
     await session.commit()
     kind = "wish.escalation_closed_notice" if close else "wish.escalation_reopened_notice"
     await app.notifier.notify(wish.resident_id, Notice(kind, {"id": wish.id, "answer": answer}))
-    if not close:
+    if close:
+        await notify_merged(app, wish.id)  # neighbours who reported the same thing
+    else:
         await after_approval(app, wish.id)
     return wish
 

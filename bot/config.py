@@ -327,6 +327,9 @@ class TasksConfig(_Section):
     # Remind the resident to confirm after this many hours; staff decide after this many days.
     confirm_reminder_hours: int = Field(default=24, ge=1)
     confirm_timeout_days: int = Field(default=3, ge=1)
+    # 吹哨: remind the staff member who escalated this many hours before the department's
+    # deadline; at the deadline, if still unanswered, alert them and the grid's reviewers.
+    escalation_reminder_hours: int = Field(default=24, ge=1)
 
 
 class ReportsConfig(_Section):

@@ -165,3 +165,34 @@ async def _staff_wish_review(
     if card is None:
         return None
     return Rendered(f"{t('staff.new_wish')}\n\n{card.text}", card.markup, card.photo)
+
+
+def deadline_text(app: AppContext, deadline: datetime) -> str:
+    return f"{deadline.astimezone(app.settings.tz):%m-%d %H:%M}"
+
+
+async def _deadline_alert(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any], key: str
+) -> Rendered | None:
+    card = await staff_card(session, app, t, int(params["id"]))
+    if card is None:
+        return None
+    deadline = datetime.fromtimestamp(int(params["deadline"]), tz=app.settings.tz)
+    head = t(
+        key, id=params["id"], department=params["department"], deadline=deadline_text(app, deadline)
+    )
+    return Rendered(f"{head}\n\n{card.text}", card.markup)
+
+
+@renderer("deadline.escalation_reminder")
+async def _escalation_reminder(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return await _deadline_alert(session, app, t, params, "deadline.escalation_reminder")
+
+
+@renderer("deadline.escalation_overdue")
+async def _escalation_overdue(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return await _deadline_alert(session, app, t, params, "deadline.escalation_overdue")

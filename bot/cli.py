@@ -73,7 +73,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo.run import main as demo_main
 
-    return asyncio.run(demo_main(keep=args.keep, quiet=args.quiet))
+    return asyncio.run(demo_main(keep=args.keep, quiet=args.quiet, lang=args.lang))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -166,7 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_migrate)
 
     p = command("demo", "watch a whole community use the bot, locally, no token needed")
-    p.add_argument("--keep", action="store_true", help="keep the demo database afterwards")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database and the files the bot sent under demo-output/",
+    )
+    p.add_argument(
+        "--lang", choices=["zh-CN", "en"], default="zh-CN", help="language of the notes and summary"
+    )
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.set_defaults(fn=cmd_demo)
 

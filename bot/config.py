@@ -293,6 +293,10 @@ class WishesConfig(_Section):
     max_per_day: int = Field(default=5, ge=1)
     duplicate_window_hours: int = Field(default=24, ge=0)
     duplicate_similarity: float = Field(default=0.85, ge=0, le=1)
+    # Another resident's open wish of the same category in the same grid, filed in the last N
+    # hours and this similar (0..1, matching.duplicates), is shown to staff as a likely duplicate.
+    neighbour_window_hours: int = Field(default=72, ge=0)
+    neighbour_similarity: float = Field(default=0.55, ge=0, le=1)
 
 
 class MatchingWeights(_Section):
@@ -332,6 +336,9 @@ class TasksConfig(_Section):
     # Remind the resident to confirm after this many hours; staff decide after this many days.
     confirm_reminder_hours: int = Field(default=24, ge=1)
     confirm_timeout_days: int = Field(default=3, ge=1)
+    # 吹哨: remind the staff member who escalated this many hours before the department's
+    # deadline; at the deadline, if still unanswered, alert them and the grid's reviewers.
+    escalation_reminder_hours: int = Field(default=24, ge=1)
 
 
 class ReportsConfig(_Section):

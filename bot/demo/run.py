@@ -2,6 +2,11 @@
 
 Everything runs on this machine: the fake Bot API server, the bot (unchanged, long polling),
 a fresh SQLite file. It prints who wrote what, what the bot answered, which button was pressed.
+
+The demo keeps its own clock: it starts on the Thursday evening before the coming Saturday and
+runs in real time from there, so the story (a repair on Saturday morning, an event on Sunday at
+09:00) reads the same whenever it is run. With --keep, the database and every file the bot sent
+(the check-in QR code, the evaluation workbook and CSVs) stay under demo-output/.
 """
 
 from __future__ import annotations
@@ -9,33 +14,82 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.db.models import Resident, Volunteer, Wish
-from bot.demo.stage import Person, Stage
-from bot.fakeapi.records import Event
+from bot.demo.stage import Person, Stage, stage_settings
+from bot.fakeapi.records import BotMessage, Event
+from bot.fakeapi.server import FakeBotAPI
+from bot.i18n import Translator
 
 ADMIN_ID = 9001
 SHOWN = {"user_text", "user_press", "user_contact", "user_photo", "bot_send", "bot_edit"}
+OUTPUT = Path("demo-output")
 
 
+class DemoClock:
+    """The demo's time: a fixed starting moment, then running at the wall clock's pace."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def jump_to(self, moment: datetime) -> None:
+        self._offset = moment - datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTimes:
+    start: datetime  # Thursday 19:00 before the coming Saturday
+    event_start: datetime  # the Sunday after it, 09:00
+    event_end: datetime
+    checkin: datetime  # when the demo clock jumps to, for the event's check-in
+
+
+def demo_times(today: date, tz: tzinfo) -> DemoTimes:
+    """Fixed moments of the coming week, whatever the hour the demo is run at."""
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    sunday = saturday + timedelta(days=1)
+    event_start = datetime.combine(sunday, time(9, 0), tz)
+    return DemoTimes(
+        start=datetime.combine(saturday - timedelta(days=2), time(19, 0), tz),
+        event_start=event_start,
+        event_end=event_start + timedelta(hours=2),
+        checkin=event_start - timedelta(minutes=15),
+    )
+
+
+@dataclass
 class Transcript:
-    def __init__(self, names: dict[int, str], quiet: bool) -> None:
-        self.names = names
-        self.quiet = quiet
-        self.lines = 0
+    names: dict[int, str]
+    quiet: bool
+    t: Translator
+    fake: FakeBotAPI | None = None
+    files_dir: Path | None = None  # where the files the bot sends are saved (--keep)
+    saved: list[Path] = field(default_factory=list)
+    lines: int = 0
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
 
     def section(self, title: str) -> None:
-        if not self.quiet:
-            print(f"\n=== {title} ===")
+        self.say(f"\n=== {title} ===")
 
     def __call__(self, event: Event) -> None:
-        if self.quiet or event.kind not in SHOWN:
+        if event.kind not in SHOWN:
             return
         chat = event.chat.id if event.chat else 0
+        message = self._message(chat, event) if event.kind == "bot_send" else None
+        saved = self._save(message) if message is not None else None
+        if self.quiet:
+            return
         who = self.names.get(chat, str(chat))
         text = (
             " ".join(event.text.split())
@@ -47,14 +101,42 @@ class Transcript:
         elif event.kind == "user_press":
             print(f"{who} 👆 [{text}]")
         elif event.kind == "user_contact":
-            print(f"{who} 📱 (shares phone)")
+            print(f"{who} 📱 ({self.t('demo.shares_phone')})")
         elif event.kind == "user_photo":
             print(f"{who} 📷 {text}")
         else:
             buttons = " ".join(f"[{b.text}]" for row in event.buttons for b in row)
+            if message is not None and message.keyboard:
+                buttons += " ⌨ " + " ".join(f"[{b}]" for row in message.keyboard for b in row)
             mark = "✎" if event.kind == "bot_edit" else "🤖"
-            print(f"   {mark} → {who}: {text}" + (f"  {buttons}" if buttons else ""))
+            if saved is not None:
+                icon = "🖼" if message is not None and message.photo else "📎"
+                text = f"{icon} {self.t('demo.file_saved', path=saved)} {text}"
+            print(f"   {mark} → {who}: {text}" + (f"  {buttons.strip()}" if buttons else ""))
         self.lines += 1
+
+    def _message(self, chat: int, event: Event) -> BotMessage | None:
+        if self.fake is None or event.message_id is None:
+            return None
+        for message in reversed(self.fake.messages(chat)):
+            if message.message_id == event.message_id:
+                return message
+        return None
+
+    def _save(self, message: BotMessage) -> Path | None:
+        """Write a photo or document the bot sent into files_dir; its path, if saved."""
+        content = message.photo or message.document
+        if self.files_dir is None or content is None:
+            return None
+        if message.filename:
+            name = Path(message.filename).name
+        else:
+            ext = ".png" if content.startswith(b"\x89PNG") else ".jpg"
+            name = f"photo-{message.chat_id}-{message.message_id}{ext}"
+        path = self.files_dir / f"{len(self.saved) + 1:02d}-{name}"
+        path.write_bytes(content)
+        self.saved.append(path)
+        return path
 
 
 async def _resident(p: Person, grid: str, building: str, phone: str | None) -> None:
@@ -98,7 +180,9 @@ async def _volunteer(
     await p.press("提交", expect="审核")
 
 
-async def script(stage: Stage, log: Transcript) -> dict[str, int]:
+async def script(
+    stage: Stage, log: Transcript, times: DemoTimes, clock: DemoClock | None = None
+) -> dict[str, int]:
     admin = stage.person(ADMIN_ID, "王主任")
     li = stage.person(201, "李明")
     chen = stage.person(202, "陈红")
@@ -237,8 +321,8 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
     await admin.press("✅ 确认发送", expect="已开始发送")
     await li.expect("义诊", after=mark)
     await chen.expect("义诊", after=mark)
-    start = datetime.now(UTC).astimezone(stage.app.settings.tz) + timedelta(minutes=20)
-    end = start + timedelta(hours=2)
+    tz = stage.app.settings.tz
+    start, end = times.event_start.astimezone(tz), times.event_end.astimezone(tz)
     await admin.say("/newevent", expect="活动名称")
     await admin.say("楼道清洁", expect="介绍")
     await admin.press("跳过", expect="地点")
@@ -253,9 +337,17 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
     await admin.press("发布", expect="已发布")
     invite = await li.expect("楼道清洁", after=mark)
     await li.press("我要报名", message_id=invite.message_id, expect="您已报名")
+    if clock is not None:
+        clock.jump_to(times.checkin)
+    log.say(log.t("demo.clock_jump", when=f"{times.checkin.astimezone(tz):%m-%d %H:%M}"))
     shown = await admin.say("/checkin 1", expect="扫码签到")
     pin = next(w for w in shown.text.split() if w.isdigit() and len(w) == 6)
     await li.say(f"/checkin {pin}", expect="签到成功")
+
+    log.section("每季一评 · the quarterly record for home organisations")
+    today = stage.app.now().astimezone(tz)
+    await admin.say(f"/evaluation {today.year}Q{(today.month - 1) // 3 + 1}", expect="每季一评")
+    await stage.fake.settle()
 
     async with stage.app.sessions() as session:
         return {
@@ -275,24 +367,55 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
                 )
                 or 0
             ),
+            "messages": sum(1 for e in stage.fake.events if e.kind in SHOWN),
         }
 
 
-async def main(*, keep: bool = False, quiet: bool = False) -> int:
+def summary_lines(t: Translator, summary: dict[str, int]) -> list[str]:
+    """The end of the demo in the reader's language."""
+    return [
+        t("demo.summary.residents", n=summary["residents"]),
+        t("demo.summary.volunteers", n=summary["volunteers_approved"]),
+        t("demo.summary.wishes", n=summary["wishes"], closed=summary["wishes_closed"]),
+        t("demo.summary.steps", n=summary["messages"]),
+    ]
+
+
+async def main(
+    *, keep: bool = False, quiet: bool = False, lang: str = "zh-CN", output: Path = OUTPUT
+) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    folder = Path(tempfile.mkdtemp(prefix="wishbot-demo-"))
+    t = Translator(lang)
+    if keep:
+        folder = output
+        shutil.rmtree(folder / "files", ignore_errors=True)
+        (folder / "demo.db").unlink(missing_ok=True)
+        (folder / "files").mkdir(parents=True, exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="wishbot-demo-"))
     db_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
-    log = Transcript({}, quiet)
+    log = Transcript({}, quiet, t, files_dir=folder / "files" if keep else None)
+    log.say(t("demo.starting"))
     try:
-        async with Stage(db_url, admins=(ADMIN_ID,)) as stage:
+        tz = stage_settings(db_url, "http://127.0.0.1", [ADMIN_ID]).tz
+        times = demo_times(datetime.now(UTC).astimezone(tz).date(), tz)
+        clock = DemoClock(times.start)
+        async with Stage(db_url, admins=(ADMIN_ID,), clock=clock) as stage:
+            log.fake = stage.fake
+            log.say(t("demo.ready", when=f"{times.start.astimezone(tz):%Y-%m-%d %H:%M}"))
+            log.say(t("demo.legend"))
             stage.fake.on_event = log
-            summary = await script(stage, log)
+            summary = await script(stage, log, times, clock)
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    print("\n=== 小结 · summary ===")
-    for key, value in summary.items():
-        print(f"{key}: {value}")
+    print(f"\n=== {t('demo.summary.head')} ===")
+    for line in summary_lines(t, summary):
+        print(line)
     if keep:
-        print(f"database kept at {folder / 'demo.db'}")
+        print(t("demo.kept", path=folder / "demo.db"))
+        if log.saved:
+            print(t("demo.files", path=folder / "files", n=len(log.saved)))
+            for path in log.saved:
+                print(f"  {path}")
     return 0

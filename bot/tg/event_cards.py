@@ -42,7 +42,10 @@ def skills_text(app: AppContext, t: Translator, skills: tuple[str, ...] | list[s
 
 def event_text(app: AppContext, t: Translator, event: EventView) -> str:
     lines = [
-        t("events.card.head", id=event.id, title=event.title),
+        # A preview has no number yet (id 0): it gets one when published.
+        t("events.card.head", id=event.id, title=event.title)
+        if event.id
+        else t("events.card.head_draft", title=event.title),
         t("events.card.when", when=when_text(app, t, event.starts_at, event.ends_at)),
         t("events.card.place", place=event.place),
     ]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
+from bot.services.intake.duplicates import neighbour_duplicate_of
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.render import Rendered, renderer
@@ -102,10 +103,25 @@ def history_text(app: AppContext, t: Translator, wish: Wish) -> str:
     return "\n".join(lines)
 
 
-def staff_buttons(t: Translator, wish: Wish) -> kb.InlineKeyboardMarkup | None:
+def staff_buttons(
+    t: Translator, wish: Wish, duplicate_of: int | None = None
+) -> kb.InlineKeyboardMarkup | None:
     w = wish.id
     if wish.status == "submitted":
+        merge_row = (
+            [
+                [
+                    kb.button(
+                        t("duplicate.merge_button", into=duplicate_of),
+                        WishCb(action="mgd", wish_id=w, arg=str(duplicate_of)).pack(),
+                    )
+                ]
+            ]
+            if duplicate_of is not None
+            else []
+        )
         return kb.rows(
+            *merge_row,
             [
                 kb.button(t("staff.approve"), WishCb(action="ap", wish_id=w).pack()),
                 kb.button(t("staff.change_category"), WishCb(action="cat", wish_id=w).pack()),
@@ -133,7 +149,12 @@ async def staff_card(
     age = (app.now() - wish.created_at).total_seconds()
     text = wish_summary(app, t, wish, grid.name if grid else None)
     text += "\n" + t("wish.age_line", age=age_text(t, age))
-    return Rendered(text, staff_buttons(t, wish), photo=wish.photo_file_id)
+    duplicate = await neighbour_duplicate_of(app, session, wish)
+    if duplicate is not None:
+        where = t("duplicate.same_building" if duplicate.same_building else "duplicate.same_grid")
+        text += "\n" + t("duplicate.hint", into=duplicate.wish_id, where=where)
+    into = duplicate.wish_id if duplicate else None
+    return Rendered(text, staff_buttons(t, wish, into), photo=wish.photo_file_id)
 
 
 @renderer("staff.wish_review")
@@ -144,3 +165,34 @@ async def _staff_wish_review(
     if card is None:
         return None
     return Rendered(f"{t('staff.new_wish')}\n\n{card.text}", card.markup, card.photo)
+
+
+def deadline_text(app: AppContext, deadline: datetime) -> str:
+    return f"{deadline.astimezone(app.settings.tz):%m-%d %H:%M}"
+
+
+async def _deadline_alert(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any], key: str
+) -> Rendered | None:
+    card = await staff_card(session, app, t, int(params["id"]))
+    if card is None:
+        return None
+    deadline = datetime.fromtimestamp(int(params["deadline"]), tz=app.settings.tz)
+    head = t(
+        key, id=params["id"], department=params["department"], deadline=deadline_text(app, deadline)
+    )
+    return Rendered(f"{head}\n\n{card.text}", card.markup)
+
+
+@renderer("deadline.escalation_reminder")
+async def _escalation_reminder(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return await _deadline_alert(session, app, t, params, "deadline.escalation_reminder")
+
+
+@renderer("deadline.escalation_overdue")
+async def _escalation_overdue(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return await _deadline_alert(session, app, t, params, "deadline.escalation_overdue")

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.intake import dispatch
+from bot.services.intake import deadlines, dispatch
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
-from bot.tg.wish_cards import age_text, category_name, staff_card
+from bot.tg.wish_cards import age_text, category_name, deadline_text, staff_card
 
 STAFF_ACTIONS = {
     "ap",
@@ -29,6 +29,7 @@ STAFF_ACTIONS = {
     "setc",
     "rj",
     "mg",
+    "mgd",
     "es",
     "esd",
     "esx",
@@ -69,6 +70,7 @@ async def queue(
         return
     lines = [t("staff.queue_header", n=len(items))]
     buttons = []
+    dues = await deadlines.escalation_deadlines(app, session, [w.id for w in items])
     for wish in items:
         age = age_text(t, (app.now() - wish.created_at).total_seconds())
         lines.append(
@@ -81,6 +83,10 @@ async def queue(
                 text=wish.text[:24],
             )
         )
+        due = dues.get(wish.id)
+        if due is not None:
+            key = "deadline.queue_overdue" if due.overdue else "deadline.queue_due"
+            lines.append(t(key, deadline=deadline_text(app, due.deadline)))
         buttons.append(
             [kb.button(f"#{wish.id} · {age}", WishCb(action="view", wish_id=wish.id).pack())]
         )
@@ -184,6 +190,13 @@ async def card_action(
         await state.set_state(StaffWish.merge_into)
         await state.set_data({"wish_id": wish_id})
         await message.answer(t("staff.merge_ask", id=wish_id))
+    elif action == "mgd":
+        if not arg.isdigit():
+            await message.answer(t("errors.stale_button"))
+            return
+        wish = await dispatch.merge(app, session, actor.user_id, wish_id, int(arg))
+        await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await message.answer(t("staff.merged", id=wish.id, into=int(arg)))
     elif action == "es":
         deps = app.settings.community.departments
         await message.answer(

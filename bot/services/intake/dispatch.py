@@ -14,6 +14,8 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
 from bot.services.intake.classifier import classifier_of
+from bot.services.intake.deadlines import cancel_escalation_timers, schedule_escalation_timers
+from bot.services.intake.duplicates import notify_merged
 from bot.services.intake.routing import after_approval
 from bot.services.notices import Notice
 
@@ -167,6 +169,8 @@ async def escalate(
         created_at=now,
     )
     session.add(escalation)
+    await session.flush()
+    schedule_escalation_timers(app, session, escalation)
     wish_states.move(
         session, wish, "escalated", actor_id=staff_user_id, at=now, note=departments[department]
     )
@@ -208,6 +212,7 @@ async def answer_escalation(
     now = app.now()
     if escalation is not None:
         escalation.status, escalation.answer, escalation.answered_at = "answered", answer, now
+    await cancel_escalation_timers(session, wish_id)
     wish_states.move(
         session,
         wish,
@@ -220,7 +225,9 @@ async def answer_escalation(
     await session.commit()
     kind = "wish.escalation_closed_notice" if close else "wish.escalation_reopened_notice"
     await app.notifier.notify(wish.resident_id, Notice(kind, {"id": wish.id, "answer": answer}))
-    if not close:
+    if close:
+        await notify_merged(app, wish.id)  # neighbours who reported the same thing
+    else:
         await after_approval(app, wish.id)
     return wish
 

@@ -15,6 +15,7 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
+from bot.services.intake.duplicates import notify_merged
 from bot.services.notices import Notice
 from bot.services.people.registration import staff_for_grid
 
@@ -364,6 +365,7 @@ async def _verify_and_award(app: AppContext, wish_id: int, actor_id: int | None)
     await app.notifier.notify(resident_id, Notice("task.closed_resident", {"id": wish_id}))
     if volunteer_id is not None:
         await app.notifier.notify(volunteer_id, Notice("task.verified_volunteer", {"id": wish_id}))
+    await notify_merged(app, wish_id)  # neighbours who reported the same thing
 
 
 async def award_points(app: AppContext, session: AsyncSession, wish_id: int) -> None:

@@ -75,8 +75,10 @@ class Person:
     ) -> BotMessage | None:
         fake = self.stage.fake
         mark = fake.mark()
-        await fake.press(self.user, self.user.id, message_id, text=text, data=data)
+        query_id = await fake.press(self.user, self.user.id, message_id, text=text, data=data)
         if expect is None:
+            # The answer first: "settled" alone can come before a slow handler has answered.
+            await fake.answered(query_id, timeout=timeout)
             await fake.settle(timeout=timeout)
             return None
         return await fake.expect(self.user.id, expect, after=mark, timeout=timeout)

@@ -42,6 +42,16 @@ class Observer:
     def answer_for(self, query_id: str) -> CallbackAnswer | None:
         return next((a for a in self._state.callback_answers if a.id == query_id), None)
 
+    async def answered(self, query_id: str, timeout: float = 5.0) -> CallbackAnswer:
+        """Wait until the bot answered this button press (answerCallbackQuery)."""
+        deadline = time.monotonic() + timeout
+        while (answer := self.answer_for(query_id)) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"the bot never answered button press {query_id}")
+            await self._state.signal.wait(min(remaining, RECHECK_EVERY))
+        return answer
+
     @property
     def commands(self) -> dict[tuple[str, str], list[BotCommandEntry]]:
         """setMyCommands results by (scope key, language code); see bot_methods.scope_key."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Offer, Resident, Volunteer, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
+from bot.services.intake import history_notes
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_tasks import StaffTaskCb, TaskCb
 from bot.tg.render import Rendered, renderer
@@ -294,7 +295,7 @@ async def _dispute_card(
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.status != "disputed":
         return None
-    reason = wish.history[-1].note if wish.history else ""
+    reason = history_notes.plain_text(wish.history[-1].note) if wish.history else ""
     w = wish.id
     markup = kb.rows(
         [kb.button(t("staff.dispute_accept"), StaffTaskCb(action="accept", wish_id=w).pack())],

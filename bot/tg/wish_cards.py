@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
+from bot.services.intake import history_notes
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.render import Rendered, renderer
@@ -81,24 +82,38 @@ def wish_summary(app: AppContext, t: Translator, wish: Wish, grid_name: str | No
     return "\n".join(lines)
 
 
+def note_text(app: AppContext, t: Translator, note: str | None) -> str:
+    """A history note in the reader's language ('' for none); see history_notes."""
+    decoded = history_notes.decode(note)
+    if decoded is None:
+        return ""
+    code, params = decoded
+    if code == "recategorised":
+        params = {
+            "from": category_name(app, t, str(params["from"])),
+            "to": category_name(app, t, str(params["to"])),
+        }
+    elif code == "released":
+        reason = str(params["reason"])
+        key = f"task.release_{reason}"
+        params = {"reason": t(key) if t.has(key) else reason}
+    elif code == "rated":
+        params = {"stars": "★" * int(params["stars"])}
+    return t(f"history.{code}", **params)
+
+
 def history_text(app: AppContext, t: Translator, wish: Wish) -> str:
     tz = app.settings.tz
     lines = [t("wish.history_header")]
     for event in wish.history:
         when = event.at.astimezone(tz).strftime("%m-%d %H:%M")
-        label = (
-            t(f"status.wish.{event.to_status}")
-            if event.from_status != event.to_status
-            else t("wish.history_note")
-        )
-        lines.append(
-            f"· {when} {label}"
-            + (
-                f"（{event.note}）"
-                if event.note and event.note not in ("filed", "details", "auto")
-                else ""
-            )
-        )
+        detail = note_text(app, t, event.note)
+        if event.from_status != event.to_status:
+            status = t(f"status.wish.{event.to_status}")
+            line = t("wish.history_move", status=status, detail=detail) if detail else status
+        else:
+            line = detail or t("wish.history_note")
+        lines.append(f"· {when} {line}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
 from bot.services.intake.classifier import classifier_of
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.intake.routing import after_approval
 from bot.services.notices import Notice
 
@@ -61,7 +62,11 @@ async def set_category(
         )
     )
     wish_states.note(
-        session, wish, f"category {wish.category}→{category}", actor_id=staff_user_id, at=app.now()
+        session,
+        wish,
+        history_note("recategorised", **{"from": wish.category, "to": category}),
+        actor_id=staff_user_id,
+        at=app.now(),
     )
     wish.category = category
     audit.record(session, staff_user_id, "wish.recategorise", "wish", wish_id, category=category)
@@ -106,7 +111,14 @@ async def reject(
     _, wish = await staff_wish(session, staff_user_id, wish_id)
     _require(wish, "submitted", "escalated", "approved")
     wish.reject_reason = reason
-    wish_states.move(session, wish, "rejected", actor_id=staff_user_id, at=app.now(), note=reason)
+    wish_states.move(
+        session,
+        wish,
+        "rejected",
+        actor_id=staff_user_id,
+        at=app.now(),
+        note=history_note("text", text=reason),
+    )
     audit.record(session, staff_user_id, "wish.reject", "wish", wish_id)
     await session.commit()
     await app.notifier.notify(
@@ -130,8 +142,17 @@ async def merge(
     wish.merged_into_id = into_id
     target.details = [*target.details, wish.text]
     now = app.now()
-    wish_states.move(session, wish, "merged", actor_id=staff_user_id, at=now, note=f"#{into_id}")
-    wish_states.note(session, target, f"merged #{wish_id}", actor_id=staff_user_id, at=now)
+    wish_states.move(
+        session,
+        wish,
+        "merged",
+        actor_id=staff_user_id,
+        at=now,
+        note=history_note("merged_into", into=into_id),
+    )
+    wish_states.note(
+        session, target, history_note("merged_from", id=wish_id), actor_id=staff_user_id, at=now
+    )
     audit.record(session, staff_user_id, "wish.merge", "wish", wish_id, into=into_id)
     await session.commit()
     await app.notifier.notify(
@@ -168,7 +189,12 @@ async def escalate(
     )
     session.add(escalation)
     wish_states.move(
-        session, wish, "escalated", actor_id=staff_user_id, at=now, note=departments[department]
+        session,
+        wish,
+        "escalated",
+        actor_id=staff_user_id,
+        at=now,
+        note=history_note("text", text=departments[department]),
     )
     audit.record(session, staff_user_id, "wish.escalate", "wish", wish_id, department=department)
     await session.commit()
@@ -214,7 +240,7 @@ async def answer_escalation(
         "closed" if close else "approved",
         actor_id=staff_user_id,
         at=now,
-        note=answer,
+        note=history_note("text", text=answer),
     )
     audit.record(session, staff_user_id, "wish.escalation_answer", "wish", wish_id, close=close)
     await session.commit()

@@ -23,6 +23,7 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice, SentRef
 from bot.services.people.registration import staff_for_grid
 from bot.services.tasks.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
@@ -147,10 +148,21 @@ async def next_round(
             wish.offer_round = round_no
             if wish.status == "approved":
                 wish_states.move(
-                    session, wish, "offered", actor_id=actor_id, at=now, note=f"round {round_no}"
+                    session,
+                    wish,
+                    "offered",
+                    actor_id=actor_id,
+                    at=now,
+                    note=history_note("offer_round", round=round_no),
                 )
             else:
-                wish_states.note(session, wish, f"round {round_no}", actor_id=actor_id, at=now)
+                wish_states.note(
+                    session,
+                    wish,
+                    history_note("offer_round", round=round_no),
+                    actor_id=actor_id,
+                    at=now,
+                )
             offers = [
                 Offer(
                     wish_id=wish_id,
@@ -173,7 +185,7 @@ async def next_round(
             )
         else:
             wish.offer_round = round_no
-            wish_states.note(session, wish, "no volunteer left", actor_id=actor_id, at=now)
+            wish_states.note(session, wish, history_note("no_volunteer"), actor_id=actor_id, at=now)
         grid = await session.get(Grid, wish.grid_id)
         group_chat = grid.group_chat_id if grid is not None else None
         staff = [] if chosen else await staff_for_grid(session, wish.grid_id)

@@ -33,6 +33,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "dispute_accepted": (),
     "dispute_redo": (),
     "dispute_closed": (),
+    "thanked": (),
     "merged_into": ("into",),
     "merged_from": ("id",),
     "text": ("text",),

@@ -20,6 +20,7 @@ from bot.services.tasks import thanks
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.shorten import shorten
 from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
 from handlers.common import welcome_markup
 from matching.smalltalk import small_talk
@@ -373,10 +374,19 @@ async def my_wishes(
     buttons = []
     for w in items:
         lines.append(
-            t("wish.mine_line", id=w.id, status=t(f"status.wish.{w.status}"), text=w.text[:30])
+            t(
+                "wish.mine_line",
+                id=w.id,
+                status=t(f"status.wish.{w.status}"),
+                text=shorten(w.text, 30),
+            )
         )
         buttons.append(
-            [kb.button(f"#{w.id} {w.text[:16]}", WishCb(action="open", wish_id=w.id).pack())]
+            [
+                kb.button(
+                    f"#{w.id} {shorten(w.text, 16)}", WishCb(action="open", wish_id=w.id).pack()
+                )
+            ]
         )
     await message.answer("\n".join(lines), reply_markup=kb.rows(*buttons[:10]))
 

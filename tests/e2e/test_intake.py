@@ -234,3 +234,15 @@ async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None
     # The correction survives a restart: a new classifier is built from the database.
     rebuilt = await wish_classifier.load_classifier(stage.app)
     assert rebuilt.classify(similar).category == target
+
+
+async def test_my_wishes_cuts_long_english_at_a_word_with_an_ellipsis(stage: Stage) -> None:
+    from tests.e2e.test_loop import file_wish
+
+    ann = stage.person(101, "Ann")
+    uid = await resident(stage, ann)
+    await file_wish(stage, uid, "My kitchen tap is leaking, could someone come on Saturday?")
+    listing = await ann.say("/mywishes", expect="#1")
+    assert "My kitchen tap is leaking…" in listing.text
+    assert "cou" not in listing.text
+    assert "#1 My kitchen tap…" in listing.button_texts()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message
@@ -51,6 +53,25 @@ def welcome_markup(t: Translator) -> kb.InlineKeyboardMarkup:
         [kb.button(t("start.as_resident"), RoleCb(role="resident").pack())],
         [kb.button(t("start.as_volunteer"), RoleCb(role="volunteer").pack())],
     )
+
+
+def welcome_markup_for(t: Translator, actor: Actor) -> kb.InlineKeyboardMarkup | None:
+    """The welcome's buttons for someone who may already have registered: only those left."""
+    rows = []
+    if not actor.has("resident"):
+        rows.append([kb.button(t("start.as_resident"), RoleCb(role="resident").pack())])
+    if not (actor.has("volunteer") or actor.has("volunteer_pending")):
+        rows.append([kb.button(t("start.as_volunteer"), RoleCb(role="volunteer").pack())])
+    return kb.rows(*rows) if rows else None
+
+
+async def redraw_old_welcome(query: CallbackQuery, actor: Actor, t: Translator, key: str) -> None:
+    """An old welcome pressed after registering: no second registration, fewer buttons."""
+    if isinstance(query.message, Message):
+        # Unchanged or too old to edit: the pop-up below says it all.
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=welcome_markup_for(t, actor))
+    await query.answer(t(key), show_alert=True)
 
 
 async def start(

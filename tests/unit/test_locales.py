@@ -69,13 +69,15 @@ def test_one_numbering_form_in_chinese() -> None:
     zh = catalog("zh-CN")
     doubled = {k: v for k, v in zh.items() if re.search(r"\{(id|into)\}\s*号", v)}
     assert doubled == {}
-    bare = {
-        k: v
-        for k, v in zh.items()
-        for m in NUMBERED.finditer(v)
-        if v[max(0, m.start() - 1) : m.start()] != "#"
-    }
-    assert bare == {}
+    for lang in LANGUAGES:
+        texts = catalog(lang)
+        bare = {
+            k: v
+            for k, v in texts.items()
+            for m in NUMBERED.finditer(v)
+            if v[max(0, m.start() - 1) : m.start()] != "#"
+        }
+        assert bare == {}, lang
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ async def card_now(
         return await task_card(session, app, t, wish_id, for_user)
     grid = await session.get(Grid, wish.grid_id)
     status = t("task.card_now", id=wish.id, status=t(f"status.wish.{wish.status}"))
-    return Rendered(f"{status}\n\n{_public_summary(app, t, wish, grid)}")
+    return Rendered(f"{status}\n\n{_public_summary(app, t, wish, grid)}", photo=wish.photo_file_id)
 
 
 OFFER_OPEN = ("approved", "offered")
@@ -199,6 +199,13 @@ async def _task_card(
         f"{t('task.claimed_intro', id=wish.id)}\n\n{card.text}" if intro == "claimed" else card.text
     )
     return Rendered(text, card.markup, card.photo)
+
+
+@renderer("task.card_now")
+async def _task_card_now(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return await card_now(session, app, t, int(params["id"]), int(params["for_user"]))
 
 
 @renderer("task.claimed_resident")

@@ -40,9 +40,8 @@ async def test_an_old_welcome_says_already_registered(stage: Stage) -> None:
         assert await session.get(Resident, uid) is not None
 
 
-async def test_a_task_card_after_the_wish_is_cancelled_is_redrawn(
-    stage: Stage, admin: Person
-) -> None:
+async def _claimed_card(stage: Stage, admin: Person) -> tuple[Person, Person, int, int, int]:
+    """Ann's wish, claimed by Li through the bot: (ann, li, ann's id, wish id, Li's card)."""
     await admin.say("/start")
     admin_uid = await user_id(stage, admin)
     ann = stage.person(101, "张阿姨")
@@ -56,16 +55,42 @@ async def test_a_task_card_after_the_wish_is_cancelled_is_redrawn(
     mark = stage.fake.mark()
     await li.press("我来接单", message_id=offer.message_id, expect="接单成功")
     card = await li.expect("8栋1单元", after=mark)
-    assert "已完成" in " ".join(card.button_texts())
+    assert "✅ 已完成" in card.button_texts()
+    return ann, li, ann_uid, wish_id, card.message_id
+
+
+async def test_a_task_card_is_redrawn_when_the_resident_cancels(
+    stage: Stage, admin: Person
+) -> None:
+    _, li, ann_uid, wish_id, card_id = await _claimed_card(stage, admin)
     async with stage.app.sessions() as session:
         await wishes.cancel_wish(stage.app, session, ann_uid, wish_id)
-    popup = await _press_for_popup(stage, li, card.message_id, "✅ 已完成")
-    assert "状态已经变了" in popup and "已取消" in popup
-    await stage.fake.wait_for(lambda: _message(stage, li, card.message_id).edited)
-    now = _message(stage, li, card.message_id)
-    assert now.buttons == [] and "已取消" in now.text and "8栋" not in now.text
-    assert not [m for m in li.inbox() if "完成情况" in m.text]  # no "how did it go?" form
+    # Without pressing anything, Li's card loses its buttons and shows the new state.
+    await stage.fake.wait_for(lambda: _message(stage, li, card_id).buttons == [])
+    now = _message(stage, li, card_id)
+    assert "已取消" in now.text and "8栋" not in now.text
     assert (await wish_row(stage, wish_id)).status == "cancelled"
+
+
+async def test_a_second_copy_of_a_task_card_is_redrawn_when_pressed(
+    stage: Stage, admin: Person
+) -> None:
+    _, li, _, wish_id, card_id = await _claimed_card(stage, admin)
+    # Li opens the task again from /mytasks: a second card with the same buttons.
+    await li.say("/mytasks", expect=f"#{wish_id}")
+    await li.press(f"#{wish_id}", expect="8栋1单元")
+    copy = li.last()
+    assert copy.message_id != card_id and "✅ 已完成" in copy.button_texts()
+    await li.press("✅ 已完成", message_id=card_id, expect="完成情况")
+    await li.press("直接完成", expect="标记完成")
+    # The old copy still shows 已完成 / 退回任务: pressing one redraws it instead of acting.
+    popup = await _press_for_popup(stage, li, copy.message_id, "退回任务")
+    assert "状态已经变了" in popup and "志愿者已完成" in popup
+    await stage.fake.wait_for(lambda: _message(stage, li, copy.message_id).edited)
+    now = _message(stage, li, copy.message_id)
+    assert now.buttons == [] and "志愿者已完成" in now.text
+    assert not [m for m in li.inbox() if "为什么要退回" in m.text]  # no release form
+    assert (await wish_row(stage, wish_id)).status == "done"
 
 
 async def test_a_claim_on_a_taken_offer_redraws_the_offer(stage: Stage, admin: Person) -> None:

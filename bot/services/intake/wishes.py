@@ -273,6 +273,9 @@ async def cancel_wish(app: AppContext, session: AsyncSession, user_id: int, wish
         await app.notifier.notify(
             volunteer_id, Notice("task.cancelled_by_resident", {"id": wish_id})
         )
+        from bot.services.tasks import task_refs  # tasks builds on intake, not the reverse
+
+        await task_refs.redraw(app, session, wish_id, volunteer_id)
     return wish
 
 

@@ -26,6 +26,7 @@ from bot.services.intake import wish_states
 from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice, SentRef
 from bot.services.people.registration import staff_for_grid
+from bot.services.tasks import task_refs
 from bot.services.tasks.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
 from matching.ranking import ExplainResult, Ranked, WishQuery, explain, rank
 from matching.slots import hours_until_next, slots_overlapping
@@ -332,7 +333,11 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
             )
     await refresh_group_post(app, wish_id)
     await app.notifier.notify(wish.resident_id, Notice("task.claimed_resident", {"id": wish_id}))
-    await app.notifier.notify(user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"}))
+    ref = await app.notifier.notify(
+        user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"})
+    )
+    if ref is not None:
+        await task_refs.remember(session, wish_id, user_id, ref)
     return wish
 
 

@@ -144,3 +144,10 @@ def test_every_english_plural_has_two_forms() -> None:
             if spec and spec.startswith("plural:"):
                 assert len(spec.split("|")) == 2, key
                 assert t("en", key, **dict.fromkeys(_placeholders(text), 1))
+
+
+def test_every_kind_of_small_talk_has_an_answer() -> None:
+    from matching.smalltalk import KINDS
+
+    for lang in LANGUAGES:
+        assert {f"smalltalk.{k}" for k in KINDS} <= set(catalog(lang)), lang

@@ -2,10 +2,16 @@
 
 `bot/locales/<lang>.toml` holds the core texts; a feature may keep its own texts in
 `bot/locales/<lang>/<feature>.toml`. A key defined twice is an error, not a silent override.
+
+Plurals: `{n:plural:# wish|# wishes}` picks the first form when n is 1 and the second
+otherwise, with `#` replaced by n. Chinese texts simply write `{n} 个心愿`. A small format
+spec, not Fluent or gettext: it keeps the one-file-per-language TOML catalogue and its
+completeness test, and English is the only language here that inflects.
 """
 
 from __future__ import annotations
 
+import string
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -41,6 +47,26 @@ def catalog(lang: str) -> dict[str, str]:
     return texts
 
 
+class _TextFormatter(string.Formatter):
+    """str.format plus the `plural:` format spec (see the module's docstring)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec.startswith("plural:"):
+            forms = format_spec.removeprefix("plural:").split("|")
+            if len(forms) != 2:
+                raise ValueError(f"plural needs two forms: {format_spec!r}")
+            one, other = forms
+            return (one if value == 1 else other).replace("#", str(value))
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _TextFormatter()
+
+
+def render_text(text: str, /, **params: Any) -> str:
+    return _FORMATTER.format(text, **params)
+
+
 def normalize_language(code: str | None) -> str:
     """Map Telegram's language_code (IETF tag, e.g. 'zh-hans', 'en-US') to ours."""
     if not code:
@@ -64,7 +90,7 @@ class Translator:
 
     def __call__(self, key: str, /, **params: Any) -> str:
         text = self._texts[key]
-        return text.format(**params) if params else text
+        return _FORMATTER.format(text, **params) if params else text
 
     def has(self, key: str) -> bool:
         return key in self._texts

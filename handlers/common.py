@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message
@@ -52,6 +54,25 @@ def welcome_markup(t: Translator) -> kb.InlineKeyboardMarkup:
         [kb.button(t("start.as_resident"), RoleCb(role="resident").pack())],
         [kb.button(t("start.as_volunteer"), RoleCb(role="volunteer").pack())],
     )
+
+
+def welcome_markup_for(t: Translator, actor: Actor) -> kb.InlineKeyboardMarkup | None:
+    """The welcome's buttons for someone who may already have registered: only those left."""
+    rows = []
+    if not actor.has("resident"):
+        rows.append([kb.button(t("start.as_resident"), RoleCb(role="resident").pack())])
+    if not (actor.has("volunteer") or actor.has("volunteer_pending")):
+        rows.append([kb.button(t("start.as_volunteer"), RoleCb(role="volunteer").pack())])
+    return kb.rows(*rows) if rows else None
+
+
+async def redraw_old_welcome(query: CallbackQuery, actor: Actor, t: Translator, key: str) -> None:
+    """An old welcome pressed after registering: no second registration, fewer buttons."""
+    if isinstance(query.message, Message):
+        # Unchanged or too old to edit: the pop-up below says it all.
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=welcome_markup_for(t, actor))
+    await query.answer(t(key), show_alert=True)
 
 
 async def start(
@@ -125,7 +146,7 @@ async def help_(message: Message, actor: Actor, t: Translator) -> None:
 async def my_id(message: Message, t: Translator) -> None:
     """Anyone's Telegram id, so an operator can put theirs in staff.admins (private chat only)."""
     assert message.from_user is not None
-    await message.answer(t("operator.your_id", id=message.from_user.id))
+    await message.answer(t("operator.your_id", telegram_id=message.from_user.id))
 
 
 async def language(message: Message, t: Translator) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Offer, Resident, Volunteer, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
+from bot.services.intake import history_notes
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_tasks import StaffTaskCb, TaskCb
 from bot.tg.render import Rendered, renderer
@@ -117,6 +118,50 @@ def task_buttons(
     )
 
 
+async def card_now(
+    session: AsyncSession, app: AppContext, t: Translator, wish_id: int, for_user: int
+) -> Rendered | None:
+    """A task or offer card as it should look now to `for_user`: the full task card while
+    they hold the task; otherwise the public summary with its current status, no buttons."""
+    wish = await session.get(Wish, wish_id, populate_existing=True)
+    if wish is None:
+        return None
+    if wish.volunteer_id == for_user and wish.status in HOLDING:
+        return await task_card(session, app, t, wish_id, for_user)
+    grid = await session.get(Grid, wish.grid_id)
+    status = t("task.card_now", id=wish.id, status=t(f"status.wish.{wish.status}"))
+    return Rendered(f"{status}\n\n{_public_summary(app, t, wish, grid)}", photo=wish.photo_file_id)
+
+
+OFFER_OPEN = ("approved", "offered")
+
+
+async def stale_task_card(
+    session: AsyncSession,
+    app: AppContext,
+    t: Translator,
+    wish_id: int,
+    for_user: int,
+    *,
+    offer: bool,
+) -> tuple[Rendered | None, str] | None:
+    """For a press on an offer (`offer`) or task card: None while the wish still allows it,
+    else (the card as it is now, why the press did nothing). A task card's buttons are
+    compared by the caller (stale.is_current); an offer is open while nobody holds the wish."""
+    wish = await session.get(Wish, wish_id, populate_existing=True)
+    if wish is None:
+        return None
+    notice = t("task.card_updated", id=wish.id, status=t(f"status.wish.{wish.status}"))
+    if offer:
+        if wish.status in OFFER_OPEN and wish.volunteer_id is None:
+            return None
+        if wish.volunteer_id == for_user and wish.status in HOLDING:
+            return None  # their own claim: the service answers "already yours"
+        if wish.volunteer_id is not None and wish.status in HOLDING:
+            notice = t("task.already_taken", id=wish.id)
+    return await card_now(session, app, t, wish_id, for_user), notice
+
+
 async def task_card(
     session: AsyncSession, app: AppContext, t: Translator, wish_id: int, for_user: int
 ) -> Rendered | None:
@@ -154,6 +199,13 @@ async def _task_card(
         f"{t('task.claimed_intro', id=wish.id)}\n\n{card.text}" if intro == "claimed" else card.text
     )
     return Rendered(text, card.markup, card.photo)
+
+
+@renderer("task.card_now")
+async def _task_card_now(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    return await card_now(session, app, t, int(params["id"]), int(params["for_user"]))
 
 
 @renderer("task.claimed_resident")
@@ -294,7 +346,7 @@ async def _dispute_card(
     wish = await session.get(Wish, int(params["id"]))
     if wish is None or wish.status != "disputed":
         return None
-    reason = wish.history[-1].note if wish.history else ""
+    reason = history_notes.plain_text(wish.history[-1].note) if wish.history else ""
     w = wish.id
     markup = kb.rows(
         [kb.button(t("staff.dispute_accept"), StaffTaskCb(action="accept", wish_id=w).pack())],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
+from bot.services.intake import history_notes
 from bot.services.intake.duplicates import neighbour_duplicate_of
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
@@ -22,6 +23,8 @@ def category_name(app: AppContext, t: Translator, category_id: str) -> str:
 
 
 def time_text(app: AppContext, t: Translator, start: datetime | None, end: datetime | None) -> str:
+    """A window as people read it. Windows end at midnight ([start, end)), which is shown as
+    the day before ("11-28 至 11-29", "11-29 周日 01:00–23:59"), never as "11-30 00:00"."""
     if start is None:
         return t("wish.time_flexible")
     tz = app.settings.tz
@@ -30,13 +33,16 @@ def time_text(app: AppContext, t: Translator, start: datetime | None, end: datet
     if end is None:
         return f"{s:%m-%d} {weekday} {s:%H:%M}"
     e = end.astimezone(tz)
-    if (e - s).total_seconds() > 86400 or (
-        e.date() != s.date() and not (e.hour == 0 and e.minute == 0)
-    ):
-        return t("wish.time_range", start=f"{s:%m-%d}", end=f"{e:%m-%d %H:%M}")
-    if s.hour == 0 and s.minute == 0 and e.hour == 0 and e.minute == 0:
-        return f"{s:%m-%d} {weekday}"
-    return f"{s:%m-%d} {weekday} {s:%H:%M}–{e:%H:%M}"
+    ends_at_midnight = (e.hour, e.minute) == (0, 0)
+    last = e - timedelta(minutes=1) if ends_at_midnight else e  # the last minute inside
+    starts_at_midnight = (s.hour, s.minute) == (0, 0)
+    if last.date() == s.date():
+        if starts_at_midnight and ends_at_midnight:
+            return f"{s:%m-%d} {weekday}"
+        return f"{s:%m-%d} {weekday} {s:%H:%M}–{last:%H:%M}"
+    first_text = f"{s:%m-%d}" if starts_at_midnight else f"{s:%m-%d %H:%M}"
+    last_text = f"{last:%m-%d}" if ends_at_midnight else f"{e:%m-%d %H:%M}"
+    return t("wish.time_range", start=first_text, end=last_text)
 
 
 def age_text(t: Translator, seconds: float) -> str:
@@ -82,24 +88,38 @@ def wish_summary(app: AppContext, t: Translator, wish: Wish, grid_name: str | No
     return "\n".join(lines)
 
 
+def note_text(app: AppContext, t: Translator, note: str | None) -> str:
+    """A history note in the reader's language ('' for none); see history_notes."""
+    decoded = history_notes.decode(note)
+    if decoded is None:
+        return ""
+    code, params = decoded
+    if code == "recategorised":
+        params = {
+            "from": category_name(app, t, str(params["from"])),
+            "to": category_name(app, t, str(params["to"])),
+        }
+    elif code == "released":
+        reason = str(params["reason"])
+        key = f"task.release_{reason}"
+        params = {"reason": t(key) if t.has(key) else reason}
+    elif code == "rated":
+        params = {"stars": "★" * int(params["stars"])}
+    return t(f"history.{code}", **params)
+
+
 def history_text(app: AppContext, t: Translator, wish: Wish) -> str:
     tz = app.settings.tz
     lines = [t("wish.history_header")]
     for event in wish.history:
         when = event.at.astimezone(tz).strftime("%m-%d %H:%M")
-        label = (
-            t(f"status.wish.{event.to_status}")
-            if event.from_status != event.to_status
-            else t("wish.history_note")
-        )
-        lines.append(
-            f"· {when} {label}"
-            + (
-                f"（{event.note}）"
-                if event.note and event.note not in ("filed", "details", "auto")
-                else ""
-            )
-        )
+        detail = note_text(app, t, event.note)
+        if event.from_status != event.to_status:
+            status = t(f"status.wish.{event.to_status}")
+            line = t("wish.history_move", status=status, detail=detail) if detail else status
+        else:
+            line = detail or t("wish.history_note")
+        lines.append(f"· {when} {line}")
     return "\n".join(lines)
 
 

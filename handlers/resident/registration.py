@@ -13,12 +13,13 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people import registration
-from bot.services.people.actors import Actor
+from bot.services.people.actors import ROLE_RESIDENT, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ChoiceCb, GridCb, RoleCb
 from bot.tg.commands import refresh_commands
 from bot.tg.filters import PrivateChat
 from handlers import forms
+from handlers.common import redraw_old_welcome
 
 BUILDING_MAX = 32
 
@@ -54,8 +55,11 @@ def router() -> Router:
 
 
 async def begin(
-    query: CallbackQuery, state: FSMContext, t: Translator, session: AsyncSession
+    query: CallbackQuery, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession
 ) -> None:
+    if actor.has(ROLE_RESIDENT):  # "我是居民" on an old welcome, after registering
+        await redraw_old_welcome(query, actor, t, "resident.already_registered")
+        return
     await query.answer()
     await state.set_state(ResidentReg.grid)
     await state.set_data({})

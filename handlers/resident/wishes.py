@@ -16,11 +16,14 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wishes
 from bot.services.people.actors import ROLE_RESIDENT, Actor
+from bot.services.tasks import thanks
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.shorten import shorten
 from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
 from handlers.common import welcome_markup
+from matching.smalltalk import small_talk
 from matching.timewindow import extract_time
 
 
@@ -74,8 +77,34 @@ async def plain_text(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    """Any plain text from a resident, outside a form, is a wish."""
+    """Any plain text from a resident, outside a form, is a wish (unless it is small talk)."""
+    if await answer_small_talk(message, actor, t, session, app):
+        return
     await start_draft(message, state, actor, t, session, app, message.text or "")
+
+
+async def answer_small_talk(
+    message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
+) -> bool:
+    """Thanks, greetings, emoji, chit-chat and junk get a short warm answer, not a wish form.
+
+    Thanks after a finished task are passed on to that task's volunteer."""
+    kind = small_talk(message.text or "")
+    if kind is None:
+        return False
+    if kind == "thanks" and actor.has(ROLE_RESIDENT):
+        wish_id = await thanks.thank_volunteer(app, session, actor.user_id)
+        if wish_id is not None:
+            await message.answer(t("smalltalk.thanks_passed", id=wish_id))
+            return True
+    if not actor.roles:
+        await message.answer(
+            t(f"smalltalk.{kind}") + "\n\n" + t("start.register_first"),
+            reply_markup=welcome_markup(t),
+        )
+        return True
+    await message.answer(t(f"smalltalk.{kind}"))
+    return True
 
 
 async def in_draft_text(
@@ -86,7 +115,11 @@ async def in_draft_text(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    """A new text while a card waits: replace the draft with the new words (nothing is lost)."""
+    """A new text while a card waits: replace the draft with the new words (nothing is lost).
+
+    Small talk ("好的", "谢谢") gets its answer and leaves the waiting card as it is."""
+    if await answer_small_talk(message, actor, t, session, app):
+        return
     await start_draft(message, state, actor, t, session, app, message.text or "")
 
 
@@ -341,10 +374,19 @@ async def my_wishes(
     buttons = []
     for w in items:
         lines.append(
-            t("wish.mine_line", id=w.id, status=t(f"status.wish.{w.status}"), text=w.text[:30])
+            t(
+                "wish.mine_line",
+                id=w.id,
+                status=t(f"status.wish.{w.status}"),
+                text=shorten(w.text, 30),
+            )
         )
         buttons.append(
-            [kb.button(f"#{w.id} {w.text[:16]}", WishCb(action="open", wish_id=w.id).pack())]
+            [
+                kb.button(
+                    f"#{w.id} {shorten(w.text, 16)}", WishCb(action="open", wish_id=w.id).pack()
+                )
+            ]
         )
     await message.answer("\n".join(lines), reply_markup=kb.rows(*buttons[:10]))
 

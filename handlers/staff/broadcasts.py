@@ -23,6 +23,7 @@ from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.shorten import shorten
 
 GRID_PAGE = 8
 EXCERPT = 40
@@ -471,7 +472,7 @@ def _controls(t: Translator, item: Progress) -> InlineKeyboardMarkup | None:
 
 
 async def card_text(t: Translator, app: AppContext, session: AsyncSession, item: Progress) -> str:
-    excerpt = item.text if len(item.text) <= EXCERPT else f"{item.text[:EXCERPT]}…"
+    excerpt = shorten(item.text, EXCERPT + 1)
     if item.photo:
         excerpt = f"🖼 {excerpt}".strip()
     text = t(

@@ -414,7 +414,16 @@ async def _publish(
     except UserError as err:
         await _reply_error(message, t, err)
         return
-    await message.answer(t("events.form.published", id=event.id, title=event.title, reach=reach))
+    volunteers, groups = reach
+    await message.answer(
+        t(
+            "events.form.published",
+            id=event.id,
+            title=event.title,
+            volunteers=volunteers,
+            groups=groups,
+        )
+    )
 
 
 # --- check-in codes, attendance, points ----------------------------------------------------

@@ -17,8 +17,10 @@ from bot.services.errors import UserError
 from bot.services.intake import deadlines, dispatch
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
+from bot.tg import stale
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.shorten import shorten
 from bot.tg.wish_cards import age_text, category_name, deadline_text, staff_card
 
 STAFF_ACTIONS = {
@@ -80,7 +82,7 @@ async def queue(
                 status=t(f"status.wish.{wish.status}"),
                 category=category_name(app, t, wish.category),
                 age=age,
-                text=wish.text[:24],
+                text=shorten(wish.text, 24),
             )
         )
         due = dues.get(wish.id)
@@ -111,6 +113,10 @@ def deadline_buttons(
     )
 
 
+# Buttons on the review card itself; a press that no longer fits the wish redraws the card.
+REVIEW_ACTIONS = frozenset({"ap", "cat", "rj", "mg", "es", "ans"})
+
+
 async def card_action(
     query: CallbackQuery,
     callback_data: WishCb,
@@ -133,6 +139,11 @@ async def card_action(
         return
     # Re-check the presser may act on this wish before showing any choice.
     await dispatch.staff_wish(session, actor.user_id, wish_id)
+    if action in REVIEW_ACTIONS:
+        card = await staff_card(session, app, t, wish_id)
+        if not stale.is_current(query, card):
+            await stale.redraw(query, card, t("staff.card_updated", id=wish_id))
+            return
     await query.answer()
     if action == "ap":
         await message.answer(

@@ -18,6 +18,7 @@ from bot.tg.callbacks import ChoiceCb, GridCb, RoleCb, ToggleCb
 from bot.tg.commands import refresh_commands
 from bot.tg.filters import PrivateChat
 from handlers import forms
+from handlers.common import redraw_old_welcome
 
 MAX_TASK_CHOICES = ("1", "2", "3", "5")
 
@@ -91,11 +92,10 @@ async def begin(
 async def begin_from_button(
     query: CallbackQuery, state: FSMContext, actor: Actor, t: Translator
 ) -> None:
-    await query.answer()
     if actor.has("volunteer") or actor.has("volunteer_pending"):
-        if query.message is not None:
-            await query.message.answer(t("volunteer.already_registered"))
+        await redraw_old_welcome(query, actor, t, "volunteer.already_registered")
         return
+    await query.answer()
     if query.message is not None:
         await begin(query.message, state, t)  # type: ignore[arg-type]
 

@@ -16,10 +16,12 @@ from bot.services.people import profiles, registration
 from bot.services.people.actors import ROLE_VOLUNTEER, Actor
 from bot.services.tasks import lifecycle, offers
 from bot.tg import keyboards as kb
+from bot.tg import stale
 from bot.tg.callbacks import ToggleCb
 from bot.tg.callbacks_tasks import TaskCb
 from bot.tg.filters import HasRole, PrivateChat
-from bot.tg.task_cards import task_card
+from bot.tg.shorten import shorten
+from bot.tg.task_cards import stale_task_card, task_card
 from handlers import forms
 from handlers.volunteer.registration import slots_keyboard
 from matching.timewindow import extract_time
@@ -64,6 +66,32 @@ def router() -> Router:
     return r
 
 
+# Buttons that sit on a task or offer card (the follow-up choices re-check in the services).
+HOLDER_ACTIONS = {"phone", "when", "done", "rel"}
+OFFER_ACTIONS = {"claim", "decl", "pause"}
+CARD_ACTIONS = HOLDER_ACTIONS | OFFER_ACTIONS
+
+
+async def _stale_card(
+    query: CallbackQuery,
+    session: AsyncSession,
+    app: AppContext,
+    t: Translator,
+    wish_id: int,
+    actor: Actor,
+) -> bool:
+    """True (and the card redrawn) when the pressed button no longer fits the wish's state."""
+    action = TaskCb.unpack(query.data).action if query.data else ""
+    found = await stale_task_card(
+        session, app, t, wish_id, actor.user_id, offer=action in OFFER_ACTIONS
+    )
+    if found is None or (action not in OFFER_ACTIONS and stale.is_current(query, found[0])):
+        return False
+    card, notice = found
+    await stale.redraw(query, card, notice)
+    return True
+
+
 async def claim_pressed(
     query: CallbackQuery,
     callback_data: TaskCb,
@@ -72,6 +100,8 @@ async def claim_pressed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
+    if await _stale_card(query, session, app, t, callback_data.wish_id, actor):
+        return
     try:
         await offers.claim(app, session, callback_data.wish_id, actor.user_id)
     except UserError as err:
@@ -91,6 +121,8 @@ async def task_action(
 ) -> None:
     action, wish_id, arg = callback_data.action, callback_data.wish_id, callback_data.arg
     message = query.message
+    if action in CARD_ACTIONS and await _stale_card(query, session, app, t, wish_id, actor):
+        return
     if action == "decl":
         await query.answer()
         if message is not None:
@@ -235,13 +267,14 @@ async def my_tasks(
                 "task.mine_line",
                 id=wish.id,
                 status=t(f"status.wish.{wish.status}"),
-                text=wish.text[:30],
+                text=shorten(wish.text, 30),
             )
         )
         buttons.append(
             [
                 kb.button(
-                    f"#{wish.id} {wish.text[:16]}", TaskCb(action="open", wish_id=wish.id).pack()
+                    f"#{wish.id} {shorten(wish.text, 16)}",
+                    TaskCb(action="open", wish_id=wish.id).pack(),
                 )
             ]
         )

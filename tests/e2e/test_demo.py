@@ -41,7 +41,7 @@ async def test_the_demo_runs_to_its_summary(
     assert "⌨ [📱 留下我的电话] [跳过]" in out
     # The preview has no number yet (it used to say #0 and publish as #1).
     assert "】 #0" not in out and "【楼道清洁】（发布后编号）" in out
-    assert "已发布 #1 楼道清洁" in out
+    assert "已发布活动 #1 楼道清洁" in out
     # The event is on a fixed demo time, not wherever the wall clock happened to be.
     assert "周日 09:00–11:00" in out
     # The summary in the reader's language, no field names.

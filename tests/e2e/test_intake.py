@@ -20,7 +20,7 @@ async def _wishes(stage: Stage) -> list[Wish]:
 
 async def _file(person: Person, text: str) -> None:
     await person.say(text, expect="核对")
-    await person.press("没问题", expect="号心愿")
+    await person.press("没问题", expect="已登记为心愿 #")
 
 
 async def _open_card(admin: Person, wish_id: int) -> int:
@@ -82,7 +82,7 @@ async def test_low_confidence_asks_the_resident_to_pick(stage: Stage) -> None:
     await ann.press("助老陪伴", expect="核对")
     card = ann.last()
     assert "助老陪伴" in card.text
-    await ann.press("没问题", expect="号心愿")
+    await ann.press("没问题", expect="已登记为心愿 #")
     assert (await _wishes(stage))[0].category == "eldercare"
 
 
@@ -110,8 +110,8 @@ async def test_a_near_duplicate_can_be_added_to_the_first(stage: Stage) -> None:
     await resident(stage, ann)
     await _file(ann, "厨房水管漏水了，周六上午有人能来修吗")
     reply = await ann.say("厨房水管漏水了，周六上午有人能来修吗？")
-    assert "1 号" in reply.text
-    await ann.press("补充到 1 号", expect="已补充")
+    assert "心愿 #1" in reply.text
+    await ann.press("补充到 #1", expect="已补充")
     wishes = await _wishes(stage)
     assert len(wishes) == 1 and len(wishes[0].details) == 1
 
@@ -157,7 +157,7 @@ async def test_voice_and_stickers_get_a_kind_reply_and_photos_are_kept(stage: St
     mark = stage.fake.mark()
     await stage.fake.send_photo(ann.user, caption="卫生间墙上渗水了，照片在这")
     await ann.expect("核对", after=mark)
-    await ann.press("没问题", expect="号心愿")
+    await ann.press("没问题", expect="已登记为心愿 #")
     assert (await _wishes(stage))[0].photo_file_id
 
 
@@ -178,7 +178,7 @@ async def test_text_written_before_registering_is_kept(stage: Stage) -> None:
 
     async with stage.app.sessions() as session:
         assert len((await session.scalars(select(PendingInput))).all()) == 1
-    await bob.press("没问题", expect="号心愿")
+    await bob.press("没问题", expect="已登记为心愿 #")
     async with stage.app.sessions() as session:
         assert (await session.scalars(select(PendingInput))).all() == []
 
@@ -234,3 +234,15 @@ async def _correction_changes_the_next_wish(stage: Stage, admin: Person) -> None
     # The correction survives a restart: a new classifier is built from the database.
     rebuilt = await wish_classifier.load_classifier(stage.app)
     assert rebuilt.classify(similar).category == target
+
+
+async def test_my_wishes_cuts_long_english_at_a_word_with_an_ellipsis(stage: Stage) -> None:
+    from tests.e2e.test_loop import file_wish
+
+    ann = stage.person(101, "Ann")
+    uid = await resident(stage, ann)
+    await file_wish(stage, uid, "My kitchen tap is leaking, could someone come on Saturday?")
+    listing = await ann.say("/mywishes", expect="#1")
+    assert "My kitchen tap is leaking…" in listing.text
+    assert "cou" not in listing.text
+    assert "#1 My kitchen tap…" in listing.button_texts()

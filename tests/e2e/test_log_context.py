@@ -22,7 +22,7 @@ async def test_offer_log_line_carries_update_user_and_wish(
     await volunteer(stage, stage.person(201, "李明"))
     await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")
     mark = stage.fake.mark()
-    await ann.press("没问题", expect="号心愿")
+    await ann.press("没问题", expect="已登记为心愿")
     card = await admin.expect("水管漏水", after=mark)
     caplog.handler.addFilter(logs.ContextFilter())
     with caplog.at_level(logging.INFO, logger="bot.services.tasks.offers"):

@@ -50,7 +50,7 @@ async def test_wish_to_verified_through_chat(
     # The resident files in her own words; staff approve from the card.
     await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")
     mark = stage.fake.mark()
-    await ann.press("没问题", expect="号心愿")
+    await ann.press("没问题", expect="已登记为心愿 #")
     card = await admin.expect("水管漏水", after=mark)
     await admin.press("✅ 通过", message_id=card.message_id, expect="难度")
     await admin.press("一般", expect="期限")

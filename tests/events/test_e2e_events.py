@@ -88,7 +88,7 @@ async def test_staff_link_a_group_publish_an_event_and_volunteers_sign_up(
     await admin.say("下周五", expect="没看懂")
     await admin.say("11月22日 9:00-11:30", expect="多少人")
     await admin.say("很多", expect="数字")
-    await admin.say("2", expect="服务类别")
+    await admin.say("2", expect="服务技能")
     await admin.press("环境整治")
     await admin.press("完成", expect="积分")
     await admin.press("5", expect="报名截止")

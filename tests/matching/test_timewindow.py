@@ -15,6 +15,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SUNDAY_NIGHT = datetime(2026, 11, 22, 21, 30, tzinfo=SHANGHAI)  # a Sunday
 MONTH_END = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)  # a Monday, last day of November
 YEAR_END = datetime(2026, 12, 31, 16, 0, tzinfo=SHANGHAI)  # a Thursday
+SUNDAY_1AM = datetime(2026, 11, 29, 1, 0, tzinfo=SHANGHAI)  # lunar 2026-10-21
+BEFORE_NATIONAL_DAY = datetime(2026, 9, 20, 10, 0, tzinfo=SHANGHAI)  # a make-up working Sunday
+SATURDAY_MORNING = datetime(2026, 11, 28, 9, 0, tzinfo=SHANGHAI)
 
 
 def at(text: str) -> datetime:
@@ -35,9 +38,9 @@ WINDOWS: list[tuple[datetime, str, str | None, str | None]] = [
     (SUNDAY_NIGHT, "下下周三", "2026-12-02 00:00", "2026-12-03 00:00"),
     (SUNDAY_NIGHT, "这周三", "2026-11-18 00:00", "2026-11-19 00:00"),
     (SUNDAY_NIGHT, "上周五", "2026-11-13 00:00", "2026-11-14 00:00"),
-    (SUNDAY_NIGHT, "这周末", "2026-11-21 00:00", "2026-11-23 00:00"),
-    (SUNDAY_NIGHT, "这个周末", "2026-11-21 00:00", "2026-11-23 00:00"),
-    (SUNDAY_NIGHT, "周末", "2026-11-21 00:00", "2026-11-23 00:00"),
+    (SUNDAY_NIGHT, "这周末", "2026-11-22 21:30", "2026-11-23 00:00"),  # what is left of it
+    (SUNDAY_NIGHT, "这个周末", "2026-11-22 21:30", "2026-11-23 00:00"),
+    (SUNDAY_NIGHT, "周末", "2026-11-22 21:30", "2026-11-23 00:00"),
     (SUNDAY_NIGHT, "下周末", "2026-11-28 00:00", "2026-11-30 00:00"),
     (SUNDAY_NIGHT, "月底前", "2026-11-22 21:30", "2026-12-01 00:00"),
     (SUNDAY_NIGHT, "月底", "2026-11-30 00:00", "2026-12-01 00:00"),
@@ -68,13 +71,13 @@ WINDOWS: list[tuple[datetime, str, str | None, str | None]] = [
     (SUNDAY_NIGHT, "19:30", "2026-11-22 19:30", "2026-11-22 20:30"),
     (SUNDAY_NIGHT, "明天下午３点", "2026-11-23 15:00", "2026-11-23 16:00"),  # full-width 3
     (SUNDAY_NIGHT, "明天 我下午三点在家", "2026-11-23 15:00", "2026-11-23 16:00"),
-    (SUNDAY_NIGHT, "周末上午", "2026-11-21 08:00", "2026-11-21 12:00"),
+    (SUNDAY_NIGHT, "周末上午", "2026-11-22 08:00", "2026-11-22 12:00"),
     (SUNDAY_NIGHT, "today", "2026-11-22 00:00", "2026-11-23 00:00"),
     (SUNDAY_NIGHT, "tonight", "2026-11-22 18:00", "2026-11-22 22:00"),
     (SUNDAY_NIGHT, "tomorrow 3pm", "2026-11-23 15:00", "2026-11-23 16:00"),
     (SUNDAY_NIGHT, "this Saturday morning", "2026-11-28 08:00", "2026-11-28 12:00"),
     (SUNDAY_NIGHT, "next Wednesday", "2026-11-25 00:00", "2026-11-26 00:00"),
-    (SUNDAY_NIGHT, "this weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+    (SUNDAY_NIGHT, "this weekend", "2026-11-22 21:30", "2026-11-23 00:00"),
     (SUNDAY_NIGHT, "next weekend", "2026-11-28 00:00", "2026-11-30 00:00"),
     (SUNDAY_NIGHT, "by the end of the month", "2026-11-22 21:30", "2026-12-01 00:00"),
     (SUNDAY_NIGHT, "Monday afternoon", "2026-11-23 13:00", "2026-11-23 18:00"),
@@ -118,7 +121,60 @@ WINDOWS: list[tuple[datetime, str, str | None, str | None]] = [
     (YEAR_END, "周末", "2027-01-02 00:00", "2027-01-04 00:00"),
     (YEAR_END, "next week", "2027-01-04 00:00", "2027-01-11 00:00"),
     (YEAR_END, "Jan 3rd", "2027-01-03 00:00", "2027-01-04 00:00"),
+    # --- Sunday 2026-11-29 01:00: the weekend in progress, festivals, lunar dates -------
+    (SUNDAY_1AM, "周末", "2026-11-29 01:00", "2026-11-30 00:00"),
+    (SUNDAY_1AM, "这个周末能来吗", "2026-11-29 01:00", "2026-11-30 00:00"),
+    (SUNDAY_1AM, "this weekend", "2026-11-29 01:00", "2026-11-30 00:00"),
+    (SUNDAY_1AM, "下周末", "2026-12-05 00:00", "2026-12-07 00:00"),
+    (SATURDAY_MORNING, "周末", "2026-11-28 09:00", "2026-11-30 00:00"),
+    (SUNDAY_1AM, "初五上午", "2026-12-13 08:00", "2026-12-13 12:00"),  # lunar 11-05
+    (SUNDAY_1AM, "初八", "2026-12-16 00:00", "2026-12-17 00:00"),
+    (SUNDAY_1AM, "腊月二十三", "2027-01-30 00:00", "2027-01-31 00:00"),
+    (SUNDAY_1AM, "正月十五晚上", "2027-02-20 18:00", "2027-02-20 22:00"),
+    (SUNDAY_1AM, "农历十月二十五", "2026-12-03 00:00", "2026-12-04 00:00"),
+    (SUNDAY_1AM, "春节前", "2026-11-29 01:00", "2027-02-06 00:00"),  # 春节 2027 is 02-06
+    (SUNDAY_1AM, "过年前帮忙打扫一下", "2026-11-29 01:00", "2027-02-06 00:00"),
+    (SUNDAY_1AM, "除夕", "2027-02-05 00:00", "2027-02-06 00:00"),
+    (SUNDAY_1AM, "春节期间", "2027-02-05 00:00", "2027-02-13 00:00"),  # beyond the data: 8 days
+    (SUNDAY_1AM, "国庆节期间", "2027-10-01 00:00", "2027-10-08 00:00"),
+    (SUNDAY_1AM, "清明", "2027-04-05 00:00", "2027-04-06 00:00"),  # the solar term
+    (SUNDAY_1AM, "中秋节", "2027-09-15 00:00", "2027-09-16 00:00"),
+    (SUNDAY_1AM, "元旦前", "2026-11-29 01:00", "2027-01-01 00:00"),
+    # The official holiday from chinese_calendar, make-up working days excluded.
+    (BEFORE_NATIONAL_DAY, "国庆节期间", "2026-10-01 00:00", "2026-10-08 00:00"),
+    (BEFORE_NATIONAL_DAY, "国庆放假的时候", "2026-10-01 00:00", "2026-10-08 00:00"),
+    (BEFORE_NATIONAL_DAY, "中秋节", "2026-09-25 00:00", "2026-09-26 00:00"),
+    (BEFORE_NATIONAL_DAY, "中秋假期", "2026-09-25 00:00", "2026-09-28 00:00"),
+    (BEFORE_NATIONAL_DAY, "国庆前", "2026-09-20 10:00", "2026-10-01 00:00"),
 ]
+
+# A part of day that describes the problem or the household is not the time wanted.
+DESCRIPTION_VERSUS_TIME: list[tuple[str, str | None, str | None]] = [
+    ("楼道里晚上黑咕隆咚的，灯坏了", None, None),
+    ("晚上黑咕隆咚的", None, None),
+    ("晚上楼道太黑了看不见", None, None),
+    ("每天晚上楼上都很吵", None, None),
+    ("一到晚上就咳嗽", None, None),
+    ("我晚上睡不着", None, None),
+    ("晚上老是停电", None, None),
+    ("孩子上初三了，数学跟不上", None, None),
+    ("初三的数学题不会做", None, None),
+    ("晚上黑，明天上午来修吧", "2026-11-30 08:00", "2026-11-30 12:00"),
+    ("白天家里没人，晚上7点以后来", "2026-11-29 19:00", "2026-11-29 20:00"),
+    ("晚上来修吧", "2026-11-29 18:00", "2026-11-29 22:00"),
+    ("晚上就行", "2026-11-29 18:00", "2026-11-29 22:00"),
+    ("白天上班，晚上也可以", "2026-11-29 18:00", "2026-11-29 22:00"),
+    ("晚上有空，来帮我看看灯", "2026-11-29 18:00", "2026-11-29 22:00"),
+    ("明天晚上", "2026-11-30 18:00", "2026-11-30 22:00"),
+    ("下午都在家", "2026-11-29 13:00", "2026-11-29 18:00"),
+]
+
+
+@pytest.mark.parametrize(("text", "start", "end"), DESCRIPTION_VERSUS_TIME)
+def test_description_versus_time(text: str, start: str | None, end: str | None) -> None:
+    info = extract_time(text, SUNDAY_1AM)
+    assert info.start == (at(start) if start else None)
+    assert info.end == (at(end) if end else None)
 
 
 @pytest.mark.parametrize(("now", "text", "start", "end"), WINDOWS)

@@ -122,7 +122,7 @@ async def test_task_points_passbook_redeem_handover(stage: Stage, admin: Person)
     staff_note = await admin.expect("新的兑换", after=mark)
     assert code.group(1) in staff_note.text
     book = await li.say("/points", expect="积分存折")
-    assert "可用积分：4 分" in book.text and "另有 15 分已冻结" in book.text
+    assert "可用积分：4 分" in book.text and "另有 15 分兑换中（待领取）" in book.text
     # The limit is one per person.
     await li.say("/shop", expect="积分超市")
     await li.press("保温杯", expect="需要积分")
@@ -137,7 +137,7 @@ async def test_task_points_passbook_redeem_handover(stage: Stage, admin: Person)
     await admin.press("确认已领取", message_id=card.message_id, expect="已确认领取")
     await li.expect("您已领取", after=mark)
     book = await li.say("/points", expect="积分存折")
-    assert "可用积分：4 分" in book.text and "冻结" not in book.text.split("最近")[0]
+    assert "可用积分：4 分" in book.text and "兑换中" not in book.text.split("最近")[0]
     assert "兑换“保温杯”（取货码" in book.text
     kinds = [(e.kind, e.amount) for e in await _entries(stage, li_uid)]
     assert kinds == [("award", 19), ("hold", -15), ("release", 15), ("spend", -15)]

@@ -16,6 +16,7 @@ from bot.services.intake import wish_states
 from bot.services.intake.classifier import classifier_of
 from bot.services.intake.deadlines import cancel_escalation_timers, schedule_escalation_timers
 from bot.services.intake.duplicates import notify_merged
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.intake.routing import after_approval
 from bot.services.notices import Notice
 
@@ -63,7 +64,11 @@ async def set_category(
         )
     )
     wish_states.note(
-        session, wish, f"category {wish.category}→{category}", actor_id=staff_user_id, at=app.now()
+        session,
+        wish,
+        history_note("recategorised", **{"from": wish.category, "to": category}),
+        actor_id=staff_user_id,
+        at=app.now(),
     )
     wish.category = category
     audit.record(session, staff_user_id, "wish.recategorise", "wish", wish_id, category=category)
@@ -108,7 +113,14 @@ async def reject(
     _, wish = await staff_wish(session, staff_user_id, wish_id)
     _require(wish, "submitted", "escalated", "approved")
     wish.reject_reason = reason
-    wish_states.move(session, wish, "rejected", actor_id=staff_user_id, at=app.now(), note=reason)
+    wish_states.move(
+        session,
+        wish,
+        "rejected",
+        actor_id=staff_user_id,
+        at=app.now(),
+        note=history_note("text", text=reason),
+    )
     audit.record(session, staff_user_id, "wish.reject", "wish", wish_id)
     await session.commit()
     await app.notifier.notify(
@@ -132,8 +144,17 @@ async def merge(
     wish.merged_into_id = into_id
     target.details = [*target.details, wish.text]
     now = app.now()
-    wish_states.move(session, wish, "merged", actor_id=staff_user_id, at=now, note=f"#{into_id}")
-    wish_states.note(session, target, f"merged #{wish_id}", actor_id=staff_user_id, at=now)
+    wish_states.move(
+        session,
+        wish,
+        "merged",
+        actor_id=staff_user_id,
+        at=now,
+        note=history_note("merged_into", into=into_id),
+    )
+    wish_states.note(
+        session, target, history_note("merged_from", id=wish_id), actor_id=staff_user_id, at=now
+    )
     audit.record(session, staff_user_id, "wish.merge", "wish", wish_id, into=into_id)
     await session.commit()
     await app.notifier.notify(
@@ -172,7 +193,12 @@ async def escalate(
     await session.flush()
     schedule_escalation_timers(app, session, escalation)
     wish_states.move(
-        session, wish, "escalated", actor_id=staff_user_id, at=now, note=departments[department]
+        session,
+        wish,
+        "escalated",
+        actor_id=staff_user_id,
+        at=now,
+        note=history_note("text", text=departments[department]),
     )
     audit.record(session, staff_user_id, "wish.escalate", "wish", wish_id, department=department)
     await session.commit()
@@ -219,7 +245,7 @@ async def answer_escalation(
         "closed" if close else "approved",
         actor_id=staff_user_id,
         at=now,
-        note=answer,
+        note=history_note("text", text=answer),
     )
     audit.record(session, staff_user_id, "wish.escalation_answer", "wish", wish_id, close=close)
     await session.commit()

@@ -16,6 +16,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import routing, wish_states
 from bot.services.intake.classifier import classifier_of
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice
 from bot.services.people.actors import Actor, actor_of
 from matching.text import normalize
@@ -181,10 +182,12 @@ async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft:
     )
     session.add(wish)
     await session.flush()
-    wish_states.note(session, wish, "filed", actor_id=user_id, at=now)
+    wish_states.note(session, wish, history_note("filed"), actor_id=user_id, at=now)
     auto = category.review == "auto"
     if auto:
-        wish_states.move(session, wish, "approved", actor_id=None, at=now, note="auto")
+        wish_states.move(
+            session, wish, "approved", actor_id=None, at=now, note=history_note("auto")
+        )
     audit.record(session, user_id, "wish.file", "wish", wish.id, category=wish.category, auto=auto)
     pending = await session.get(PendingInput, user_id)
     if pending is not None:
@@ -261,13 +264,18 @@ async def cancel_wish(app: AppContext, session: AsyncSession, user_id: int, wish
     if wish.status not in wish_states.CANCELLABLE:
         raise UserError("wish.cannot_cancel", id=wish_id)
     volunteer_id = wish.volunteer_id
-    wish_states.move(session, wish, "cancelled", actor_id=user_id, at=app.now(), note="resident")
+    wish_states.move(
+        session, wish, "cancelled", actor_id=user_id, at=app.now(), note=history_note("by_resident")
+    )
     audit.record(session, user_id, "wish.cancel", "wish", wish_id)
     await session.commit()
     if volunteer_id is not None:
         await app.notifier.notify(
             volunteer_id, Notice("task.cancelled_by_resident", {"id": wish_id})
         )
+        from bot.services.tasks import task_refs  # tasks builds on intake, not the reverse
+
+        await task_refs.redraw(app, session, wish_id, volunteer_id)
     return wish
 
 
@@ -283,7 +291,7 @@ async def add_details(
     if not text or len(text) > DETAIL_MAX:
         raise UserError("errors.text_length", max=DETAIL_MAX)
     wish.details = [*wish.details, text]
-    wish_states.note(session, wish, "details", actor_id=user_id, at=app.now())
+    wish_states.note(session, wish, history_note("details"), actor_id=user_id, at=app.now())
     await session.commit()
     if wish.volunteer_id is not None:
         await app.notifier.notify(

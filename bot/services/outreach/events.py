@@ -226,8 +226,11 @@ async def preview(
 
 async def create_event(
     app: AppContext, session: AsyncSession, staff_user_id: int, draft: EventDraft
-) -> tuple[EventView, int]:
-    """File the event, schedule its reminders, queue the invitations. Returns (event, reach)."""
+) -> tuple[EventView, tuple[int, int]]:
+    """File the event, schedule its reminders, queue the invitations.
+
+    Returns the event and its reach: (volunteers, group chats), counted apart because a person
+    and a chat are different things to tell staff about."""
     check_draft(app, draft)
     await begin_write(session)
     await _check_scope(session, staff_user_id, draft.segment)
@@ -272,7 +275,7 @@ async def create_event(
         session, staff_user_id, "event.create", "event", event.id, segment=draft.segment.to_dict()
     )
     await session.commit()
-    return view(event), len(users) + len(chats)
+    return view(event), (len(users), len(chats))
 
 
 async def cancel_event(

@@ -16,6 +16,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
 from bot.services.intake.duplicates import notify_merged
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice
 from bot.services.people.registration import staff_for_grid
 
@@ -92,9 +93,11 @@ async def set_agreed_time(
         raise UserError("task.time_in_past")
     wish.agreed_at = when
     if wish.status == "claimed":
-        wish_states.move(session, wish, "in_progress", actor_id=user_id, at=now, note="time agreed")
+        wish_states.move(
+            session, wish, "in_progress", actor_id=user_id, at=now, note=history_note("time_agreed")
+        )
     else:
-        wish_states.note(session, wish, "time changed", actor_id=user_id, at=now)
+        wish_states.note(session, wish, history_note("time_changed"), actor_id=user_id, at=now)
     await cancel_timers(session, key_prefix=f"wish:{wish_id}:remind:")
     await cancel_timers(session, key_prefix=f"wish:{wish_id}:overdue:agreed")
     stamp = int(when.timestamp())
@@ -132,7 +135,14 @@ async def release(
     await begin_write(session)
     wish = await _volunteers_task(session, wish_id, user_id, "claimed", "in_progress")
     now = app.now()
-    wish_states.move(session, wish, "offered", actor_id=user_id, at=now, note=f"released: {reason}")
+    wish_states.move(
+        session,
+        wish,
+        "offered",
+        actor_id=user_id,
+        at=now,
+        note=history_note("released", reason=reason),
+    )
     wish.volunteer_id, wish.claimed_at, wish.agreed_at = None, None, None
     await session.execute(
         update(Offer)
@@ -191,7 +201,14 @@ async def mark_done(
     wish = await _volunteers_task(session, wish_id, user_id, "claimed", "in_progress")
     now = app.now()
     wish.done_note, wish.done_photo_file_id, wish.done_at = note, photo_file_id, now
-    wish_states.move(session, wish, "done", actor_id=user_id, at=now, note=note)
+    wish_states.move(
+        session,
+        wish,
+        "done",
+        actor_id=user_id,
+        at=now,
+        note=history_note("text", text=note) if note else None,
+    )
     await cancel_timers(session, key_prefix=f"wish:{wish_id}:")
     tasks = app.settings.tasks
     schedule(
@@ -230,7 +247,14 @@ async def confirm(
         raise UserError("task.state_changed", id=wish_id)
     now = app.now()
     wish.rating = rating
-    wish_states.move(session, wish, "confirmed", actor_id=resident_id, at=now, note=f"{rating}★")
+    wish_states.move(
+        session,
+        wish,
+        "confirmed",
+        actor_id=resident_id,
+        at=now,
+        note=history_note("rated", stars=rating),
+    )
     await cancel_timers(session, key_prefix=f"wish:{wish_id}:confirm_")
     category = app.settings.categories.get(wish.category)
     needs_staff = category is None or category.verify
@@ -268,7 +292,14 @@ async def dispute(
     wish = await _residents_wish(session, wish_id, resident_id)
     if wish.status != "done":
         raise UserError("task.state_changed", id=wish_id)
-    wish_states.move(session, wish, "disputed", actor_id=resident_id, at=app.now(), note=reason)
+    wish_states.move(
+        session,
+        wish,
+        "disputed",
+        actor_id=resident_id,
+        at=app.now(),
+        note=history_note("text", text=reason),
+    )
     await cancel_timers(session, key_prefix=f"wish:{wish_id}:confirm_")
     reviewers = await staff_for_grid(session, wish.grid_id)
     await session.commit()
@@ -295,7 +326,12 @@ async def verify(app: AppContext, session: AsyncSession, wish_id: int, staff_use
         raise UserError("staff.wish_state_changed", id=wish_id)
     if wish.status == "done":  # the resident never answered: staff decide it was done
         wish_states.move(
-            session, wish, "confirmed", actor_id=staff_user_id, at=app.now(), note="staff"
+            session,
+            wish,
+            "confirmed",
+            actor_id=staff_user_id,
+            at=app.now(),
+            note=history_note("by_staff"),
         )
         await cancel_timers(session, key_prefix=f"wish:{wish_id}:confirm_")
     await session.commit()
@@ -318,16 +354,31 @@ async def resolve_dispute(
     volunteer_id, resident_id = wish.volunteer_id, wish.resident_id
     if outcome == "accept":
         wish_states.move(
-            session, wish, "confirmed", actor_id=staff_user_id, at=now, note="dispute: accepted"
+            session,
+            wish,
+            "confirmed",
+            actor_id=staff_user_id,
+            at=now,
+            note=history_note("dispute_accepted"),
         )
     elif outcome == "redo":
         wish_states.move(
-            session, wish, "offered", actor_id=staff_user_id, at=now, note="dispute: redo"
+            session,
+            wish,
+            "offered",
+            actor_id=staff_user_id,
+            at=now,
+            note=history_note("dispute_redo"),
         )
         wish.volunteer_id, wish.claimed_at, wish.agreed_at, wish.done_at = None, None, None, None
     else:
         wish_states.move(
-            session, wish, "closed", actor_id=staff_user_id, at=now, note="dispute: closed"
+            session,
+            wish,
+            "closed",
+            actor_id=staff_user_id,
+            at=now,
+            note=history_note("dispute_closed"),
         )
     audit.record(session, staff_user_id, f"task.dispute_{outcome}", "wish", wish_id)
     await session.commit()

@@ -23,8 +23,10 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import wish_states
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice, SentRef
 from bot.services.people.registration import staff_for_grid
+from bot.services.tasks import task_refs
 from bot.services.tasks.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
 from matching.ranking import ExplainResult, Ranked, WishQuery, explain, rank
 from matching.slots import hours_until_next, slots_overlapping
@@ -147,10 +149,21 @@ async def next_round(
             wish.offer_round = round_no
             if wish.status == "approved":
                 wish_states.move(
-                    session, wish, "offered", actor_id=actor_id, at=now, note=f"round {round_no}"
+                    session,
+                    wish,
+                    "offered",
+                    actor_id=actor_id,
+                    at=now,
+                    note=history_note("offer_round", round=round_no),
                 )
             else:
-                wish_states.note(session, wish, f"round {round_no}", actor_id=actor_id, at=now)
+                wish_states.note(
+                    session,
+                    wish,
+                    history_note("offer_round", round=round_no),
+                    actor_id=actor_id,
+                    at=now,
+                )
             offers = [
                 Offer(
                     wish_id=wish_id,
@@ -173,7 +186,7 @@ async def next_round(
             )
         else:
             wish.offer_round = round_no
-            wish_states.note(session, wish, "no volunteer left", actor_id=actor_id, at=now)
+            wish_states.note(session, wish, history_note("no_volunteer"), actor_id=actor_id, at=now)
         grid = await session.get(Grid, wish.grid_id)
         group_chat = grid.group_chat_id if grid is not None else None
         staff = [] if chosen else await staff_for_grid(session, wish.grid_id)
@@ -320,7 +333,11 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
             )
     await refresh_group_post(app, wish_id)
     await app.notifier.notify(wish.resident_id, Notice("task.claimed_resident", {"id": wish_id}))
-    await app.notifier.notify(user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"}))
+    ref = await app.notifier.notify(
+        user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"})
+    )
+    if ref is not None:
+        await task_refs.remember(session, wish_id, user_id, ref)
     return wish
 
 

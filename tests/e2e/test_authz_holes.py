@@ -146,6 +146,7 @@ async def test_forged_presses_on_the_group_post_change_nothing(
     await link_group(stage)
     ann_person = stage.person(101, "张阿姨")
     ann = await resident(stage, ann_person)
+    await volunteer(stage, stage.person(201, "李明"))
     wish_id = await filed_and_approved(stage, staff, ann, "楼道灯坏了，晚上看不见路")
     await stage.fake.wait_for(lambda: any(m.buttons for m in stage.fake.messages(GROUP)))
     await stage.fake.settle()

@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.services.context import AppContext
+from bot.tg.authz import install as install_authz
 from bot.tg.middlewares import ActorMiddleware, SessionMiddleware
 
 
@@ -16,6 +17,7 @@ def build_dispatcher(app: AppContext, storage: BaseStorage) -> Dispatcher:
     dp = Dispatcher(storage=storage)
     dp.update.outer_middleware(SessionMiddleware(app))
     dp.update.outer_middleware(ActorMiddleware(app))
+    install_authz(dp, app)  # bot/tg/policy.py: who may press and send what, and where
     for r in routers():
         dp.include_router(r)
     return dp

@@ -10,6 +10,7 @@ dispute cases are also driven end to end in test_authz_holes.py.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -50,7 +51,7 @@ async def chosen(
 ) -> Any:
     """The handler the dispatcher would run for the message (after the command check)."""
 
-    async def resolve(event: Message, kwargs: dict[str, Any]) -> Any:
+    async def resolve(event: Any, kwargs: dict[str, Any]) -> Any:
         for router in dp.sub_routers:
             ok, _ = await router.message._handler.check(event, **kwargs)
             if not ok:
@@ -70,7 +71,7 @@ def command_message(person: Person, name: str) -> Message:
     user = TgUser(id=person.id, is_bot=False, first_name=person.user.first_name)
     return Message(
         message_id=1,
-        date=0,
+        date=datetime(2026, 11, 20, tzinfo=UTC),
         chat=Chat(id=person.id, type="private", first_name=person.user.first_name),
         from_user=user,
         text=text,

@@ -104,3 +104,12 @@ async def owns(
         raise ValueError(f"unknown ownership kind {kind!r}")
     finally:
         await _done(session)
+
+
+async def staff_may_see_wish(session: AsyncSession, user_id: int, wish_id: int) -> bool:
+    """Staff whose scope covers the wish's grid (an unknown wish: yes, nothing to show)."""
+    try:
+        wish = await _wish(session, wish_id)
+        return wish is None or await staff_covers_grid(session, user_id, wish[1])
+    finally:
+        await _done(session)

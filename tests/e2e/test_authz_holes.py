@@ -308,3 +308,28 @@ async def test_command_after_dispute_is_not_the_dispute(stage: Stage, admin: Per
     await ann.say("/mywishes", expect=f"#{wish_id}")
     row = await wish_row(stage, wish_id)
     assert row.status == "done"
+
+
+async def test_grid_staff_cannot_ask_why_about_another_grids_wish(
+    stage: Stage, admin: Person
+) -> None:
+    staff = await admin_uid(stage, admin)
+    ann = await resident(stage, stage.person(101, "张阿姨"), grid="G02")
+    await volunteer(stage, stage.person(201, "李明"))
+    wish_id = await filed_and_approved(stage, staff, ann, "厨房水管漏水了，周六上午有人能来修吗")
+    g01 = stage.person(301, "刘网格员")
+    await grid_staff(stage, g01, "G01")
+    reply = await g01.say(f"/why {wish_id}", expect=None)
+    assert "李明" not in reply.text and reply.text == ZH("authz.denied")
+    # Their own grid's staff (and community staff) still get the breakdown.
+    full = await admin.say(f"/why {wish_id}", expect="李明")
+    assert "李明" in full.text
+
+
+async def test_command_addressed_to_this_bot_by_name_is_handled(
+    stage: Stage, admin: Person
+) -> None:
+    await admin_uid(stage, admin)
+    username = stage.fake.bot_user.username
+    reply = await admin.say(f"/help@{username}", expect=None)
+    assert reply.text == (await admin.say("/help", expect=None)).text

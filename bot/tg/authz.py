@@ -182,7 +182,10 @@ class CommandAuthz(BaseMiddleware):
         if rule is None:
             return await handler(event, data) if where == "private" else None
         if where is None or where not in rule.where:
-            return None if where == "group" else await self._refuse(event, data, "authz.wrong_chat")
+            if where == "group":
+                return None
+            key = "authz.group_only" if "private" not in rule.where else "authz.wrong_chat"
+            return await self._refuse(event, data, key)
         actor: Actor | None = data.get("actor")
         if not roles_of(actor) & rule.roles:
             return await self._refuse(event, data, rule.deny)

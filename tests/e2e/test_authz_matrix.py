@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from bot.db.models import Grid, Staff, Wish
 from bot.demo.stage import Person, Stage
+from bot.i18n import Translator
 from bot.services.intake import dispatch, wishes
 from bot.services.people import actors
 from bot.services.tasks import offers
@@ -361,3 +362,19 @@ def test_every_button_and_command_has_a_rule() -> None:
     # The hand-written matrix covers every rule, so a new rule needs a row here too.
     assert set(policy.CALLBACKS) == set(EXPECTED)
     assert set(policy.COMMANDS) == set(EXPECTED_COMMANDS)
+
+
+async def test_refusals_are_kind_and_in_the_persons_language(stage: Stage) -> None:
+    zh, en = Translator("zh-CN"), Translator("en")
+    ann = stage.person(101, "张阿姨")
+    await resident(stage, ann)
+    assert (await ann.say("/queue", expect=None)).text == zh("errors.staff_only")
+    assert (await ann.say("/linkgroup G02", expect=None)).text == zh("authz.group_only")
+    assert (await ann.say("/mytasks", expect=None)).text == zh("authz.volunteers_only")
+    bob = stage.person(102, "Bob", lang="en")
+    target = await bob.say("/help", expect=None)
+    assert (await bob.say("/mywishes", expect=None)).text == en("authz.residents_only")
+    query = await stage.fake.forge_press(bob.user, bob.id, target.message_id, "w:view:1:")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None)
+    popup = stage.fake.answer_for(query)
+    assert popup is not None and popup.show_alert and popup.text == en("authz.denied")

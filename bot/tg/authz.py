@@ -5,8 +5,8 @@ does not allow are refused like forged data. In a group, a button counts only if
 the bot's message that was pressed. Commands: one addressed to another bot
 (``/cmd@otherbot``) is not ours and is ignored; a command typed in a group that the policy
 does not place there is ignored too (the bot stays quiet in groups). In a private chat a
-command is always handled as that command, whatever prompt is waiting: free-text handlers
-of a waiting state never see it (the state itself is kept, or left by the command).
+command of ours is always handled as that command, whatever prompt is waiting: free-text
+handlers of a waiting state never see it (the state itself is kept, or left by the command).
 """
 
 from __future__ import annotations
@@ -176,8 +176,9 @@ class CommandAuthz(BaseMiddleware):
                 return None  # addressed to another bot: not ours
         where = _where(event.chat.type)
         rule = policy.COMMANDS.get(name)
-        if where == "private":
-            # A command is a command, never the free text a waiting prompt asked for.
+        if where == "private" and rule is not None:
+            # A command is a command, never the free text a waiting prompt asked for. (An
+            # unknown /word is left to the prompt, which may refuse it kindly as content.)
             data["raw_state"] = None
         if rule is None:
             return await handler(event, data) if where == "private" else None

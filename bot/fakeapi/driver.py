@@ -215,6 +215,34 @@ class UserDriver:
         )
         return query.id
 
+    async def forge_press(self, user: FakeUser, chat_id: int, message_id: int, data: str) -> str:
+        """A press carrying any callback data on a bot message, as a modified client can send.
+
+        Unlike press(), the data need not be on any of the message's buttons; returns the
+        callback query id.
+        """
+        record = self._known_record(chat_id)
+        message = self._message_to_press(record, message_id)
+        query = self._state.new_callback_query(user, record.chat, message.message_id)
+        self._state.emit(
+            "user_press",
+            chat=record.chat,
+            user=user,
+            text=f"[forged] {data}",
+            message_id=message.message_id,
+        )
+        self._state.push_update(
+            "callback_query",
+            {
+                "id": query.id,
+                "from": user.to_json(),
+                "message": message.to_json(),
+                "chat_instance": f"{record.chat.id * 7 + 1000003}",
+                "data": data,
+            },
+        )
+        return query.id
+
     # --- helpers --------------------------------------------------------------------------
 
     def _known_record(self, chat_id: int) -> ChatRecord:

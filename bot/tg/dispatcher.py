@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.services.context import AppContext
+from bot.tg.authz import install as install_authz
 from bot.tg.log_context import LogContextMiddleware
 from bot.tg.middlewares import ActorMiddleware, SessionMiddleware
 
@@ -18,6 +19,7 @@ def build_dispatcher(app: AppContext, storage: BaseStorage) -> Dispatcher:
     dp.update.outer_middleware(SessionMiddleware(app))
     dp.update.outer_middleware(ActorMiddleware(app))
     dp.update.outer_middleware(LogContextMiddleware())
+    install_authz(dp, app)  # bot/tg/policy.py: who may press and send what, and where
     for r in routers():
         dp.include_router(r)
     return dp

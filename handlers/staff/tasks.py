@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
+from bot.services import authz
 from bot.services.context import AppContext
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.services.tasks import lifecycle, offers
@@ -104,11 +105,19 @@ async def why_text(
 
 
 async def why_command(
-    message: Message, command: CommandObject, t: Translator, session: AsyncSession, app: AppContext
+    message: Message,
+    command: CommandObject,
+    actor: Actor,
+    t: Translator,
+    session: AsyncSession,
+    app: AppContext,
 ) -> None:
     args = (command.args or "").split(maxsplit=1)
-    if not args or not args[0].lstrip("#").isdigit():
+    if not args or not args[0].lstrip("#").isdigit() or len(args[0]) > 9:
         await message.answer(t("why.usage"))
+        return
+    if not await authz.staff_may_see_wish(session, actor.user_id, int(args[0].lstrip("#"))):
+        await message.answer(t("authz.denied"))  # another grid's wish (bot/tg/policy.py)
         return
     await message.answer(
         await why_text(

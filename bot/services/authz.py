@@ -1,0 +1,115 @@
+"""Ownership and scope checks behind the authorization policy (bot/tg/policy.py).
+
+Each check answers one question about one person and one wish with one narrow query, and
+leaves no transaction open (the handler that runs next may need to write).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Offer, Staff, Volunteer, Wish
+
+# Ownership kinds a policy rule may ask for.
+WISH_RESIDENT = "wish_resident"  # the resident whose wish it is
+TASK_HOLDER = "task_holder"  # the volunteer holding the task
+TASK_PARTY = "task_party"  # either of those two (the relay)
+OFFERED = "offered"  # a volunteer the wish was offered to
+OFFERED_OR_AREA_POST = "offered_or_area_post"  # offered, or on the grid group's post of it
+STAFF_SCOPE = "staff_scope"  # staff whose scope covers the wish's grid
+OWNERSHIPS = frozenset(
+    {WISH_RESIDENT, TASK_HOLDER, TASK_PARTY, OFFERED, OFFERED_OR_AREA_POST, STAFF_SCOPE}
+)
+
+
+async def _done(session: AsyncSession) -> None:
+    if session.in_transaction():
+        await session.commit()
+
+
+async def _wish(session: AsyncSession, wish_id: int) -> tuple[int, int, int | None] | None:
+    row = (
+        await session.execute(
+            select(Wish.resident_id, Wish.grid_id, Wish.volunteer_id).where(Wish.id == wish_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def _offered(session: AsyncSession, wish_id: int, user_id: int) -> bool:
+    found = await session.scalar(
+        select(Offer.id).where(Offer.wish_id == wish_id, Offer.volunteer_id == user_id)
+    )
+    return found is not None
+
+
+async def _area_post(
+    session: AsyncSession, wish_id: int, grid_id: int, user_id: int, chat_id: int, message_id: int
+) -> bool:
+    """The press is on the wish's own post in its grid's group, by an approved volunteer there."""
+    post = (
+        await session.execute(
+            select(Wish.group_chat_id, Wish.group_message_id).where(Wish.id == wish_id)
+        )
+    ).first()
+    if post is None or post[0] != chat_id or post[1] != message_id:
+        return False
+    volunteer = (
+        await session.execute(
+            select(Volunteer.grid_id, Volunteer.status).where(Volunteer.user_id == user_id)
+        )
+    ).first()
+    return volunteer is not None and volunteer[1] == "approved" and volunteer[0] == grid_id
+
+
+async def staff_covers_grid(session: AsyncSession, user_id: int, grid_id: int | None) -> bool:
+    staff = await session.get(Staff, user_id)
+    if staff is None:
+        return False
+    if staff.is_admin or staff.scope != "grid":
+        return True
+    return grid_id is not None and staff.grid_id == grid_id
+
+
+async def owns(
+    session: AsyncSession,
+    kind: str,
+    user_id: int,
+    wish_id: int,
+    *,
+    chat_id: int,
+    message_id: int,
+) -> bool:
+    """May ``user_id`` act on wish ``wish_id`` as ``kind`` says? Unknown wishes: no."""
+    try:
+        wish = await _wish(session, wish_id)
+        if wish is None:
+            return False
+        resident_id, grid_id, holder_id = wish
+        if kind == WISH_RESIDENT:
+            return resident_id == user_id
+        if kind == TASK_HOLDER:
+            return holder_id == user_id
+        if kind == TASK_PARTY:
+            return user_id in (resident_id, holder_id)
+        if kind == OFFERED:
+            return await _offered(session, wish_id, user_id)
+        if kind == OFFERED_OR_AREA_POST:
+            if chat_id != user_id:  # pressed in a group: only on the wish's post there
+                return await _area_post(session, wish_id, grid_id, user_id, chat_id, message_id)
+            return await _offered(session, wish_id, user_id)
+        if kind == STAFF_SCOPE:
+            return await staff_covers_grid(session, user_id, grid_id)
+        raise ValueError(f"unknown ownership kind {kind!r}")
+    finally:
+        await _done(session)
+
+
+async def staff_may_see_wish(session: AsyncSession, user_id: int, wish_id: int) -> bool:
+    """Staff whose scope covers the wish's grid (an unknown wish: yes, nothing to show)."""
+    try:
+        wish = await _wish(session, wish_id)
+        return wish is None or await staff_covers_grid(session, user_id, wish[1])
+    finally:
+        await _done(session)

@@ -17,6 +17,7 @@ from bot.services.errors import UserError
 from bot.services.intake import wishes
 from bot.services.people.actors import ROLE_RESIDENT, Actor
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
@@ -38,6 +39,8 @@ def router() -> Router:
     r.message.register(my_wishes, Command("mywishes"), HasRole(ROLE_RESIDENT))
     r.callback_query.register(draft_action, WishDraft.confirm, WishCb.filter(F.wish_id == 0))
     r.callback_query.register(draft_action, WishDraft.time, WishCb.filter(F.wish_id == 0))
+    # A confirm pressed again after the draft was filed: the first answer, nothing filed.
+    r.callback_query.register(draft_action, WishCb.filter((F.wish_id == 0) & (F.action == "ok")))
     r.message.register(time_typed, WishDraft.time, F.text)
     r.message.register(details_typed, WishDraft.details, F.text)
     r.message.register(caption_typed, WishDraft.photo_caption, F.text)
@@ -262,24 +265,31 @@ async def draft_action(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
+    action = callback_data.action
+    done_key = once.key_of(query)
+    if action == "ok" and await once.replayed(query, session, app, t, done_key):
+        return
     data = await state.get_data()
     draft = data.get("draft")
     message = query.message
     if not draft or message is None:
         await query.answer(t("errors.stale_button"), show_alert=True)
         return
-    action = callback_data.action
-    await query.answer()
+    if action != "ok":  # a confirm is answered once filed: a racing second press hears it too
+        await query.answer()
     if action == "drop":
         await state.clear()
         await message.edit_text(t("wish.dropped"))  # type: ignore[union-attr]
     elif action == "ok":
+        # The key commits with the wish, before anyone is notified: a second press files nothing.
+        once.arm(session, done_key, actor.user_id)
         wish = await wishes.file_wish(app, session, actor.user_id, wishes.Draft.from_dict(draft))
         await state.clear()
         key = "wish.filed_auto" if wish.status == "approved" else "wish.filed"
-        await message.edit_text(  # type: ignore[union-attr]
-            t(key, id=wish.id, category=category_name(app, t, wish.category))
-        )
+        filed = t(key, id=wish.id, category=category_name(app, t, wish.category))
+        await once.remember(session, done_key, filed)
+        await query.answer()
+        await message.edit_text(filed)  # type: ignore[union-attr]
     elif action == "chcat":
         await message.edit_reply_markup(reply_markup=category_choices(t, app, draft, all_=False))  # type: ignore[union-attr]
     elif action == "allcat":

@@ -1,0 +1,68 @@
+"""Handler side of idempotent actions (see bot.db.idem): replay the first answer."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import idem
+from bot.i18n import Translator
+from bot.services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def key_of(event: CallbackQuery | Message, *, suffix: str = "") -> str:
+    """The key of a button press (its message and data) or of a message (its id)."""
+    if isinstance(event, CallbackQuery):
+        message = event.message
+        chat_id = message.chat.id if message is not None else event.from_user.id
+        message_id = message.message_id if message is not None else 0
+        return idem.callback_key(chat_id, message_id, (event.data or "") + suffix)
+    return idem.message_key(event.chat.id, event.message_id) + suffix
+
+
+async def tell(event: CallbackQuery | Message, text: str) -> None:
+    """The answer again: a toast for a button (no new message), a reply for a message."""
+    if isinstance(event, CallbackQuery):
+        try:
+            await event.answer(text[:200], show_alert=len(text) > 60)
+        except TelegramBadRequest:
+            # The same update delivered again: its query was answered the first time.
+            log.info("query %s already answered; the first answer stands", event.id)
+    else:
+        await event.answer(text)
+
+
+async def answer_again(
+    event: CallbackQuery | Message, app: AppContext, t: Translator, key: str
+) -> None:
+    answer = await idem.stored_answer(app.sessions, key)
+    await tell(event, answer or t("once.already_done"))
+
+
+async def replayed(
+    event: CallbackQuery | Message,
+    session: AsyncSession,
+    app: AppContext,
+    t: Translator,
+    key: str,
+) -> bool:
+    """True (and the first answer given again) when this action was already done."""
+    if await idem.prior(session, key) is None:
+        return False
+    if session.in_transaction():
+        await session.commit()  # end the read before waiting on the first press's answer
+    await answer_again(event, app, t, key)
+    return True
+
+
+def arm(session: AsyncSession, key: str, user_id: int) -> None:
+    idem.arm(session, key, user_id)
+
+
+async def remember(session: AsyncSession, key: str, answer: str) -> None:
+    await idem.remember(session, key, answer)

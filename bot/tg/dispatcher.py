@@ -7,6 +7,7 @@ from aiogram.fsm.storage.base import BaseStorage
 
 from bot.services.context import AppContext
 from bot.tg.middlewares import ActorMiddleware, SessionMiddleware
+from bot.tg.once import ReplayMiddleware
 
 
 def build_dispatcher(app: AppContext, storage: BaseStorage) -> Dispatcher:
@@ -16,6 +17,7 @@ def build_dispatcher(app: AppContext, storage: BaseStorage) -> Dispatcher:
     dp = Dispatcher(storage=storage)
     dp.update.outer_middleware(SessionMiddleware(app))
     dp.update.outer_middleware(ActorMiddleware(app))
+    dp.callback_query.outer_middleware(ReplayMiddleware())
     for r in routers():
         dp.include_router(r)
     return dp

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import idem
@@ -66,3 +69,25 @@ def arm(session: AsyncSession, key: str, user_id: int) -> None:
 
 async def remember(session: AsyncSession, key: str, answer: str) -> None:
     await idem.remember(session, key, answer)
+
+
+class ReplayMiddleware(BaseMiddleware):
+    """A press whose action was already done gets the first answer before any handler runs.
+
+    Runs ahead of the routers on purpose: the first press usually ends a form, so the second
+    would otherwise reach a "stale button" handler and hear something different.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        session: AsyncSession | None = data.get("session")
+        if not isinstance(event, CallbackQuery) or session is None:
+            return await handler(event, data)
+        t: Translator = data["t"]
+        if await replayed(event, session, data["app"], t, key_of(event)):
+            return None
+        return await handler(event, data)

@@ -39,8 +39,6 @@ def router() -> Router:
     r.message.register(my_wishes, Command("mywishes"), HasRole(ROLE_RESIDENT))
     r.callback_query.register(draft_action, WishDraft.confirm, WishCb.filter(F.wish_id == 0))
     r.callback_query.register(draft_action, WishDraft.time, WishCb.filter(F.wish_id == 0))
-    # A confirm pressed again after the draft was filed: the first answer, nothing filed.
-    r.callback_query.register(draft_action, WishCb.filter((F.wish_id == 0) & (F.action == "ok")))
     r.message.register(time_typed, WishDraft.time, F.text)
     r.message.register(details_typed, WishDraft.details, F.text)
     r.message.register(caption_typed, WishDraft.photo_caption, F.text)
@@ -267,8 +265,6 @@ async def draft_action(
 ) -> None:
     action = callback_data.action
     done_key = once.key_of(query)
-    if action == "ok" and await once.replayed(query, session, app, t, done_key):
-        return
     data = await state.get_data()
     draft = data.get("draft")
     message = query.message

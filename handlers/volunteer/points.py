@@ -317,8 +317,6 @@ async def shop_pressed(
     elif action == "buy":
         # One redemption per press of this card's button, however often the press arrives.
         done_key = once.key_of(query)
-        if await once.replayed(query, session, app, t, done_key):
-            return
         once.arm(session, done_key, actor.user_id)
         got = await shop.redeem(app, session, actor.user_id, item)
         text = t(
@@ -463,9 +461,12 @@ async def declare_pressed(
             note=data.get("note") or "",
             photo_file_id=data.get("photo"),
         )
+        done_key = once.key_of(query)
+        once.arm(session, done_key, actor.user_id)
         await declarations.submit(app, session, actor.user_id, form)
         await state.clear()
         reply = t("declare.sent")
+        await once.remember(session, done_key, reply)
     elif action == "cancel":
         await state.clear()
         reply = t("points.cancelled")

@@ -32,6 +32,7 @@ from bot.services.people import actors, grids
 from bot.tg.commands import set_default_commands
 from bot.tg.dispatcher import build_dispatcher
 from bot.tg.fsm_storage import SQLStorage
+from bot.tg.limits import OutgoingLimits
 from bot.tg.notifier import TelegramNotifier
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def make_bot(settings: Settings) -> Bot:
         api=TelegramAPIServer.from_base(settings.telegram.api_base),
         timeout=settings.telegram.request_timeout,
     )
+    session.middleware(OutgoingLimits())  # every message, caption and toast within limits
     return Bot(
         settings.telegram.token.get_secret_value(),
         session=session,

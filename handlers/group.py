@@ -146,8 +146,7 @@ async def join_from_group(
     if actor is None or not actor.has(ROLE_VOLUNTEER):
         await query.answer(t("events.group_register_first"), show_alert=True)
         return
-    # The key names the presser too: a group post is pressed by many, once each.
-    done_key = once.key_of(query, suffix=f":{actor.user_id}")
+    done_key = once.key_of(query)
     once.arm(session, done_key, actor.user_id)
     try:
         state = await events.sign_up(app, session, callback_data.event_id, actor.user_id)

@@ -24,7 +24,9 @@ def key_of(event: CallbackQuery | Message, *, suffix: str = "") -> str:
         message = event.message
         chat_id = message.chat.id if message is not None else event.from_user.id
         message_id = message.message_id if message is not None else 0
-        return idem.callback_key(chat_id, message_id, (event.data or "") + suffix)
+        # The presser is part of it: a group post is pressed by many people, once each.
+        data = f"{event.from_user.id}:{event.data or ''}{suffix}"
+        return idem.callback_key(chat_id, message_id, data)
     return idem.message_key(event.chat.id, event.message_id) + suffix
 
 

@@ -20,6 +20,7 @@ from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.limits import ellipsize
 from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
 from handlers.common import welcome_markup
 from matching.timewindow import extract_time
@@ -347,10 +348,19 @@ async def my_wishes(
     buttons = []
     for w in items:
         lines.append(
-            t("wish.mine_line", id=w.id, status=t(f"status.wish.{w.status}"), text=w.text[:30])
+            t(
+                "wish.mine_line",
+                id=w.id,
+                status=t(f"status.wish.{w.status}"),
+                text=ellipsize(w.text, 30),
+            )
         )
         buttons.append(
-            [kb.button(f"#{w.id} {w.text[:16]}", WishCb(action="open", wish_id=w.id).pack())]
+            [
+                kb.button(
+                    f"#{w.id} {ellipsize(w.text, 16)}", WishCb(action="open", wish_id=w.id).pack()
+                )
+            ]
         )
     await message.answer("\n".join(lines), reply_markup=kb.rows(*buttons[:10]))
 

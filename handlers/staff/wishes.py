@@ -19,6 +19,7 @@ from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.limits import ellipsize
 from bot.tg.wish_cards import age_text, category_name, staff_card
 
 STAFF_ACTIONS = {
@@ -78,7 +79,7 @@ async def queue(
                 status=t(f"status.wish.{wish.status}"),
                 category=category_name(app, t, wish.category),
                 age=age,
-                text=wish.text[:24],
+                text=ellipsize(wish.text, 24),
             )
         )
         buttons.append(

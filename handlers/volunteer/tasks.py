@@ -20,6 +20,7 @@ from bot.tg import once
 from bot.tg.callbacks import ToggleCb
 from bot.tg.callbacks_tasks import TaskCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.limits import ellipsize
 from bot.tg.task_cards import task_card
 from handlers import forms
 from handlers.volunteer.registration import slots_keyboard
@@ -240,13 +241,14 @@ async def my_tasks(
                 "task.mine_line",
                 id=wish.id,
                 status=t(f"status.wish.{wish.status}"),
-                text=wish.text[:30],
+                text=ellipsize(wish.text, 30),
             )
         )
         buttons.append(
             [
                 kb.button(
-                    f"#{wish.id} {wish.text[:16]}", TaskCb(action="open", wish_id=wish.id).pack()
+                    f"#{wish.id} {ellipsize(wish.text, 16)}",
+                    TaskCb(action="open", wish_id=wish.id).pack(),
                 )
             ]
         )

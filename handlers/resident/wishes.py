@@ -391,7 +391,7 @@ async def wish_action(
     if message is None:
         return
     if callback_data.action == "open":
-        text = wish_summary(app, t, wish) + "\n\n" + history_text(app, t, wish)
+        text = wish_summary(app, t, wish, unmasked=True) + "\n\n" + history_text(app, t, wish)
         await message.answer(text, reply_markup=resident_buttons(t, wish.id, wish.status))
     elif callback_data.action == "cx":
         await message.answer(

@@ -16,6 +16,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import dispatch
 from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.services.privacy import mask_personal
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -79,7 +80,7 @@ async def queue(
                 status=t(f"status.wish.{wish.status}"),
                 category=category_name(app, t, wish.category),
                 age=age,
-                text=ellipsize(wish.text, 24),
+                text=ellipsize(mask_personal(wish.text), 24),
             )
         )
         buttons.append(

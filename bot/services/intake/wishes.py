@@ -18,6 +18,7 @@ from bot.services.intake import routing, wish_states
 from bot.services.intake.classifier import classifier_of
 from bot.services.notices import Notice
 from bot.services.people.actors import Actor, actor_of
+from bot.services.privacy import mask_personal
 from bot.services.text import visible
 from matching.text import normalize
 from matching.timewindow import extract_time
@@ -290,6 +291,7 @@ async def add_details(
     await session.commit()
     if wish.volunteer_id is not None:
         await app.notifier.notify(
-            wish.volunteer_id, Notice("task.details_added", {"id": wish_id, "text": text})
+            wish.volunteer_id,
+            Notice("task.details_added", {"id": wish_id, "text": mask_personal(text)}),
         )
     return wish

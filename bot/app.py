@@ -32,6 +32,7 @@ from bot.services.people import actors, grids
 from bot.tg.commands import set_default_commands
 from bot.tg.dispatcher import build_dispatcher
 from bot.tg.fsm_storage import SQLStorage
+from bot.tg.limits import OutgoingLimits
 from bot.tg.notifier import TelegramNotifier
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def make_bot(settings: Settings) -> Bot:
         timeout=settings.telegram.request_timeout,
         proxy=settings.telegram.proxy,  # through aiohttp-socks (HTTP CONNECT or SOCKS)
     )
+    session.middleware(OutgoingLimits())  # every message, caption and toast within limits
     return Bot(
         settings.telegram.token.get_secret_value(),
         session=session,

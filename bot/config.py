@@ -289,6 +289,7 @@ class VolunteersConfig(_Section):
 class WishesConfig(_Section):
     min_length: int = Field(default=5, ge=1)
     max_length: int = Field(default=1000, ge=10, le=3500)
+    max_details: int = Field(default=5, ge=0, le=20)
     max_open_per_resident: int = Field(default=5, ge=1)
     max_per_day: int = Field(default=5, ge=1)
     duplicate_window_hours: int = Field(default=24, ge=0)

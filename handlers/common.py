@@ -12,12 +12,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.idem import AlreadyDone
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people import actors, registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks import ConfirmDeleteCb, LangCb, RoleCb
 from bot.tg.commands import refresh_commands
 from bot.tg.filters import PrivateChat
@@ -226,6 +228,7 @@ async def stale_button(query: CallbackQuery, t: Translator) -> None:
 def errors_router() -> Router:
     r = Router(name="errors")
     r.errors.register(user_error, ExceptionTypeFilter(UserError))
+    r.errors.register(already_done, ExceptionTypeFilter(AlreadyDone))
     r.errors.register(unexpected_error)
     return r
 
@@ -253,6 +256,17 @@ async def user_error(event: ErrorEvent, t: Translator | None = None) -> None:
     assert isinstance(exc, UserError)
     t = t or Translator("zh-CN")
     await _reply(event, t(exc.key, **exc.params))
+
+
+async def already_done(event: ErrorEvent, app: AppContext, t: Translator | None = None) -> None:
+    """A second press raced the first: the first one's answer, nothing done twice."""
+    exc = event.exception
+    assert isinstance(exc, AlreadyDone)
+    update = event.update
+    target = update.callback_query or update.message
+    if target is None:
+        return
+    await once.answer_again(target, app, t or Translator("zh-CN"), exc.key)
 
 
 async def unexpected_error(event: ErrorEvent, t: Translator | None = None) -> None:

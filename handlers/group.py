@@ -21,6 +21,7 @@ from bot.services.errors import UserError
 from bot.services.notices import Notice
 from bot.services.outreach import events, groups
 from bot.services.people.actors import ROLE_STAFF, ROLE_VOLUNTEER, Actor
+from bot.tg import once
 from bot.tg.callbacks_events import EventCb
 from bot.tg.filters import GroupChat
 from handlers.volunteer.events import signup_toast
@@ -145,11 +146,15 @@ async def join_from_group(
     if actor is None or not actor.has(ROLE_VOLUNTEER):
         await query.answer(t("events.group_register_first"), show_alert=True)
         return
+    done_key = once.key_of(query)
+    once.arm(session, done_key, actor.user_id)
     try:
         state = await events.sign_up(app, session, callback_data.event_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
-    await query.answer(signup_toast(t, state), show_alert=True)
+    toast = signup_toast(t, state)
+    await once.remember(session, done_key, toast)
+    await query.answer(toast, show_alert=True)
     params = {"event_id": state.event.id, "status": state.status, "position": state.position}
     await app.notifier.notify(actor.user_id, Notice("events.my_signup", params))

@@ -17,9 +17,16 @@ WRITE_OPTION = "wishbot_write"
 
 
 def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) -> AsyncEngine:
+    # hide_parameters: SQL logging (echo, DEBUG) and error messages never show the values,
+    # which are people's words, phone numbers and ids.
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -14,6 +14,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import idem
 from bot.db.engine import WRITE_OPTION
 
 P = ParamSpec("P")
@@ -24,6 +25,8 @@ async def begin_write(session: AsyncSession) -> None:
     if session.in_transaction():
         await session.commit()
     await session.connection(execution_options={WRITE_OPTION: True})
+    # An armed idempotency key is the transaction's first row (see bot.db.idem).
+    await idem.insert_armed(session)
 
 
 def transactional(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

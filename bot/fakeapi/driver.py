@@ -243,6 +243,17 @@ class UserDriver:
         )
         return query.id
 
+    # --- redelivery ------------------------------------------------------------------------
+
+    async def redeliver_last(self, user: FakeUser) -> None:
+        """The last update from this user comes again, payload unchanged (a retry, a replay)."""
+        for update in reversed(self._state.history):
+            sender = update.payload.get("from")
+            if isinstance(sender, dict) and sender.get("id") == user.id:
+                self._state.push_update(update.kind, update.payload)
+                return
+        raise AssertionError(f"user {user.id} has sent nothing to redeliver")
+
     # --- helpers --------------------------------------------------------------------------
 
     def _known_record(self, chat_id: int) -> ChatRecord:

@@ -111,6 +111,7 @@ class TelegramState:
         self.chats: dict[int, ChatRecord] = {}
         self.blocked: set[int] = set()
         self.updates: list[PendingUpdate] = []
+        self.history: list[PendingUpdate] = []  # every update ever pushed, for redelivery
         self.fetched_upto = 0  # the highest update_id ever returned to the bot
         self.allowed_updates = DEFAULT_ALLOWED_UPDATES
         self.files: dict[str, StoredFile] = {}
@@ -220,6 +221,7 @@ class TelegramState:
         update = PendingUpdate(self._next_update_id, kind, payload)
         self._next_update_id += 1
         self.updates.append(update)
+        self.history.append(update)
         self.signal.notify()
         return update
 

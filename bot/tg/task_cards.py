@@ -11,6 +11,7 @@ from bot.db.models import Grid, Offer, Resident, Volunteer, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.intake import history_notes
+from bot.services.privacy import mask_personal
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_tasks import StaffTaskCb, TaskCb
 from bot.tg.render import Rendered, renderer
@@ -33,7 +34,7 @@ def _public_summary(app: AppContext, t: Translator, wish: Wish, grid: Grid | Non
         time=time_text(app, t, wish.time_start, wish.time_end),
         urgency=t("wish.urgent" if wish.urgent else "wish.not_urgent"),
         grid=grid.name if grid else "",
-        text=wish.text,
+        text=mask_personal(wish.text),
     )
 
 
@@ -261,7 +262,8 @@ async def _relay(
     markup = kb.rows(
         [kb.button(t("relay.reply"), TaskCb(action="msg", wish_id=int(params["id"])).pack())]
     )
-    return Rendered(t("relay.message", id=params["id"], who=who, text=params["text"]), markup)
+    text = mask_personal(str(params["text"]))  # contact goes by the contact button only
+    return Rendered(t("relay.message", id=params["id"], who=who, text=text), markup)
 
 
 @renderer("task.done_resident")
@@ -285,7 +287,7 @@ async def _done_resident(
         ],
     )
     key = "task.confirm_reminder" if params.get("reminder") else "task.done_resident"
-    note = t("task.done_note", note=wish.done_note) if wish.done_note else ""
+    note = t("task.done_note", note=mask_personal(wish.done_note)) if wish.done_note else ""
     return Rendered(t(key, id=w) + note, markup, wish.done_photo_file_id)
 
 
@@ -307,10 +309,14 @@ async def _staff_task_text(
     if volunteer is not None:
         lines.append(t("staff.task_volunteer", name=volunteer.name))
     if wish.done_note:
-        lines.append(t("staff.task_done_note", note=wish.done_note))
+        lines.append(t("staff.task_done_note", note=mask_personal(wish.done_note)))
     if wish.rating:
         lines.append(
-            t("staff.task_rating", stars="⭐" * wish.rating, comment=wish.rating_comment or "")
+            t(
+                "staff.task_rating",
+                stars="⭐" * wish.rating,
+                comment=mask_personal(wish.rating_comment),
+            )
         )
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.intake import history_notes
 from bot.services.intake.duplicates import neighbour_duplicate_of
+from bot.services.privacy import mask_personal
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
 from bot.tg.render import Rendered, renderer
@@ -67,7 +68,17 @@ def draft_text(app: AppContext, t: Translator, draft: dict[str, Any]) -> str:
     )
 
 
-def wish_summary(app: AppContext, t: Translator, wish: Wish, grid_name: str | None = None) -> str:
+def wish_summary(
+    app: AppContext,
+    t: Translator,
+    wish: Wish,
+    grid_name: str | None = None,
+    *,
+    unmasked: bool = False,
+) -> str:
+    """The wish as a card; phone and ID numbers masked unless ``unmasked`` (the writer's own
+    view and staff's review card)."""
+    shown = (lambda text: text) if unmasked else mask_personal
     lines = [
         t(
             "wish.card",
@@ -76,13 +87,13 @@ def wish_summary(app: AppContext, t: Translator, wish: Wish, grid_name: str | No
             time=time_text(app, t, wish.time_start, wish.time_end),
             urgency=t("wish.urgent" if wish.urgent else "wish.not_urgent"),
             status=t(f"status.wish.{wish.status}"),
-            text=wish.text,
+            text=shown(wish.text),
         )
     ]
     if grid_name:
         lines.append(t("wish.grid_line", grid=grid_name))
     for detail in wish.details:
-        lines.append(t("wish.detail_line", text=detail))
+        lines.append(t("wish.detail_line", text=shown(detail)))
     if wish.reject_reason and wish.status == "rejected":
         lines.append(t("wish.reason_line", reason=wish.reject_reason))
     return "\n".join(lines)
@@ -167,7 +178,7 @@ async def staff_card(
         return None
     grid = await session.get(Grid, wish.grid_id)
     age = (app.now() - wish.created_at).total_seconds()
-    text = wish_summary(app, t, wish, grid.name if grid else None)
+    text = wish_summary(app, t, wish, grid.name if grid else None, unmasked=True)
     text += "\n" + t("wish.age_line", age=age_text(t, age))
     duplicate = await neighbour_duplicate_of(app, session, wish)
     if duplicate is not None:

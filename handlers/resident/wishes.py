@@ -17,7 +17,9 @@ from bot.services.errors import UserError
 from bot.services.intake import wishes
 from bot.services.people.actors import ROLE_RESIDENT, Actor
 from bot.services.tasks import thanks
+from bot.services.text import visible
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.shorten import shorten
@@ -89,7 +91,7 @@ async def answer_small_talk(
     """Thanks, greetings, emoji, chit-chat and junk get a short warm answer, not a wish form.
 
     Thanks after a finished task are passed on to that task's volunteer."""
-    kind = small_talk(message.text or "")
+    kind = small_talk(visible(message.text or ""))  # invisible-only text is empty, not emoji
     if kind is None:
         return False
     if kind == "thanks" and actor.has(ROLE_RESIDENT):
@@ -295,24 +297,29 @@ async def draft_action(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
+    action = callback_data.action
+    done_key = once.key_of(query)
     data = await state.get_data()
     draft = data.get("draft")
     message = query.message
     if not draft or message is None:
         await query.answer(t("errors.stale_button"), show_alert=True)
         return
-    action = callback_data.action
-    await query.answer()
+    if action != "ok":  # a confirm is answered once filed: a racing second press hears it too
+        await query.answer()
     if action == "drop":
         await state.clear()
         await message.edit_text(t("wish.dropped"))  # type: ignore[union-attr]
     elif action == "ok":
+        # The key commits with the wish, before anyone is notified: a second press files nothing.
+        once.arm(session, done_key, actor.user_id)
         wish = await wishes.file_wish(app, session, actor.user_id, wishes.Draft.from_dict(draft))
         await state.clear()
         key = "wish.filed_auto" if wish.status == "approved" else "wish.filed"
-        await message.edit_text(  # type: ignore[union-attr]
-            t(key, id=wish.id, category=category_name(app, t, wish.category))
-        )
+        filed = t(key, id=wish.id, category=category_name(app, t, wish.category))
+        await once.remember(session, done_key, filed)
+        await query.answer()
+        await message.edit_text(filed)  # type: ignore[union-attr]
     elif action == "chcat":
         await message.edit_reply_markup(reply_markup=category_choices(t, app, draft, all_=False))  # type: ignore[union-attr]
     elif action == "allcat":
@@ -417,7 +424,7 @@ async def wish_action(
     if message is None:
         return
     if callback_data.action == "open":
-        text = wish_summary(app, t, wish) + "\n\n" + history_text(app, t, wish)
+        text = wish_summary(app, t, wish, unmasked=True) + "\n\n" + history_text(app, t, wish)
         await message.answer(text, reply_markup=resident_buttons(t, wish.id, wish.status))
     elif callback_data.action == "cx":
         await message.answer(

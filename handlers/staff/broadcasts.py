@@ -21,6 +21,7 @@ from bot.services.outreach.broadcasts import Draft, Progress, Segment
 from bot.services.people import grids
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.shorten import shorten
@@ -123,8 +124,18 @@ async def form_pressed(
     if "text" not in data or not isinstance(message, Message):
         await query.answer(t("errors.stale_button"), show_alert=True)
         return
-    await query.answer()
     field, value = callback_data.field, callback_data.value
+    if field == "ok" and value == "send":
+        # Keyed: a second press (double tap, replay) sends nothing more and hears the first
+        # answer, so this press is answered only once the broadcast is created.
+        done_key = once.key_of(query)
+        once.arm(session, done_key, actor.user_id)
+        answer = await _confirm_pressed(message, state, t, session, app, actor, value)
+        if answer is not None:
+            await once.remember(session, done_key, answer)
+        await query.answer()
+        return
+    await query.answer()
     if field == "aud":
         await _audience_chosen(message, state, t, session, app, actor, value)
     elif field in ("g", "gp"):
@@ -382,17 +393,18 @@ async def _confirm_pressed(
     app: AppContext,
     actor: Actor,
     value: str,
-) -> None:
+) -> str | None:
+    """Send (or drop, or re-choose) the broadcast; the answer when it was sent."""
     if value == "again":
         await _edit_markup(message, None)
         await _ask_audience(message, state, t)
-        return
+        return None
     if value == "drop":
         await state.clear()
         await message.edit_text(t("broadcast.dropped"))
-        return
+        return None
     if value != "send" or await state.get_state() != BroadcastForm.preview.state:
-        return
+        return None
     data = await state.get_data()
     draft = Draft(
         text=data.get("text") or "",
@@ -404,9 +416,11 @@ async def _confirm_pressed(
         sent = await broadcasts.create(app, session, actor.user_id, draft)
     except UserError as err:
         await message.answer(t(err.key, **err.params))
-        return
+        return None
     await state.clear()
-    await message.edit_text(t("broadcast.started", id=sent.id, count=sent.recipients))
+    answer = t("broadcast.started", id=sent.id, count=sent.recipients)
+    await message.edit_text(answer)
+    return answer
 
 
 # --- following and controlling -------------------------------------------------------------

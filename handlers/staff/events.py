@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,6 +23,7 @@ from bot.services.people import grids
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg import event_cards as cards
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks import GridCb
 from bot.tg.callbacks_events import EventFormCb, EventStaffCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -345,6 +348,19 @@ async def form_choice(
         await query.answer()
         await message.edit_reply_markup(reply_markup=_skills_keyboard(t, app, chosen))  # type: ignore[union-attr]
         return
+    if field == "go":
+        # Publishing is keyed: a second press (double tap, replay) publishes nothing more and
+        # is told what the first was; it is answered only once the first is done.
+        done_key = once.key_of(query)
+        if value == "yes":
+            once.arm(session, done_key, actor.user_id)
+        answer = await _publish(message, state, t, app, session, actor, value == "yes")  # type: ignore[arg-type]
+        if answer is not None:
+            await once.remember(session, done_key, answer)
+        await query.answer()
+        with suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
     if field == "desc":
@@ -358,8 +374,6 @@ async def form_choice(
         await _after_deadline(message, state, t, app, session, actor, deadline)  # type: ignore[arg-type]
     elif field == "seg":
         await _segment_chosen(message, state, t, app, session, actor, value)  # type: ignore[arg-type]
-    elif field == "go":
-        await _publish(message, state, t, app, session, actor, value == "yes")  # type: ignore[arg-type]
 
 
 async def _segment_chosen(
@@ -402,28 +416,29 @@ async def _publish(
     session: AsyncSession,
     actor: Actor,
     go: bool,
-) -> None:
+) -> str | None:
+    """Publish (or drop) the draft; the answer when it was published."""
     if not go:
         await state.clear()
         await message.answer(t("common.cancelled"))
-        return
+        return None
     draft = _draft(await state.get_data())
     await state.clear()
     try:
         event, reach = await events.create_event(app, session, actor.user_id, draft)
     except UserError as err:
         await _reply_error(message, t, err)
-        return
+        return None
     volunteers, groups = reach
-    await message.answer(
-        t(
-            "events.form.published",
-            id=event.id,
-            title=event.title,
-            volunteers=volunteers,
-            groups=groups,
-        )
+    answer = t(
+        "events.form.published",
+        id=event.id,
+        title=event.title,
+        volunteers=volunteers,
+        groups=groups,
     )
+    await message.answer(answer)
+    return answer
 
 
 # --- check-in codes, attendance, points ----------------------------------------------------

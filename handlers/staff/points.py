@@ -18,6 +18,7 @@ from bot.services.errors import UserError
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.services.points import adjustments, declarations, ledger, shop
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg import points_cards as cards
 from bot.tg.callbacks_points import AdjustCb, DeclarationCb, RedemptionCb, RewardAdminCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -184,6 +185,8 @@ async def adjust_pressed(
         await query.answer()
         await _replace(query, t("points.cancelled"), None)
         return
+    done_key = once.key_of(query)
+    once.arm(session, done_key, actor.user_id)
     try:
         entry = await adjustments.adjust(
             app,
@@ -196,16 +199,15 @@ async def adjust_pressed(
         )
     finally:
         await state.clear()  # refused or done, the form is over (the alert says why)
-    await query.answer()
     if entry is None:
-        await _replace(query, t("points.adjust_already"), None)
-        return
-    total = await ledger.balance(session, entry.user_id)
-    await _replace(
-        query,
-        t("points.adjust_done", name=data["name"], amount=f"{entry.amount:+d}", balance=total),
-        None,
-    )
+        answer = t("points.adjust_already")
+    else:
+        total = await ledger.balance(session, entry.user_id)
+        amount = f"{entry.amount:+d}"
+        answer = t("points.adjust_done", name=data["name"], amount=amount, balance=total)
+    await once.remember(session, done_key, answer)
+    await query.answer()
+    await _replace(query, answer, None)
 
 
 # --- /rewards -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.services import authz
 from bot.services.context import AppContext
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.services.tasks import lifecycle, offers
+from bot.tg import once
 from bot.tg.callbacks_tasks import StaffTaskCb
 from bot.tg.filters import HasRole, PrivateChat
 
@@ -51,16 +52,20 @@ async def pressed(
         if message is not None:
             await message.answer(await why_text(app, session, t, wish_id, None))
         return
+    done_key = once.key_of(query)
+    once.arm(session, done_key, actor.user_id)
     if action == "verify":
         await lifecycle.verify(app, session, wish_id, actor.user_id)
         key = "staff.verified"
     else:
         await lifecycle.resolve_dispute(app, session, wish_id, actor.user_id, action)
         key = f"staff.dispute_{action}_done"
+    answer = t(key, id=wish_id)
+    await once.remember(session, done_key, answer)
     await query.answer()
     if message is not None:
         await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
-        await message.answer(t(key, id=wish_id))
+        await message.answer(answer)
 
 
 def _breakdown(t: Translator, breakdown: dict[str, float]) -> str:

@@ -16,6 +16,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import deadlines, dispatch
 from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.services.privacy import mask_personal
 from bot.tg import keyboards as kb
 from bot.tg import stale
 from bot.tg.callbacks import WishCb
@@ -82,7 +83,7 @@ async def queue(
                 status=t(f"status.wish.{wish.status}"),
                 category=category_name(app, t, wish.category),
                 age=age,
-                text=shorten(wish.text, 24),
+                text=shorten(mask_personal(wish.text), 24),
             )
         )
         due = dues.get(wish.id)

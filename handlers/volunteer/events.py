@@ -19,6 +19,7 @@ from bot.services.outreach.events import SignupState
 from bot.services.people.actors import ROLE_VOLUNTEER, Actor
 from bot.tg import event_cards as cards
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks_events import EventCb
 from bot.tg.filters import HasRole, PrivateChat
 
@@ -98,8 +99,11 @@ async def volunteer_action(
     event_id = callback_data.event_id
     try:
         if callback_data.action == "join":
+            done_key = once.key_of(query)
+            once.arm(session, done_key, actor.user_id)
             state = await events.sign_up(app, session, event_id, actor.user_id)
             toast = signup_toast(t, state)
+            await once.remember(session, done_key, toast)
         elif callback_data.action == "leave":
             state = await events.cancel_signup(app, session, event_id, actor.user_id)
             toast = t("events.left", title=state.event.title)
@@ -147,16 +151,19 @@ async def _check_in(
     token: str | None = None,
     pin: str | None = None,
 ) -> None:
+    done_key = once.key_of(message)
+    if await once.replayed(message, session, app, t, done_key):
+        return
+    once.arm(session, done_key, actor.user_id)
     try:
         done = await checkin.check_in(app, session, actor.user_id, token=token, pin=pin)
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return
     moment = done.at.astimezone(app.settings.tz)
-    await message.answer(
-        t("events.checked_in", title=done.event.title, time=f"{moment:%H:%M}"),
-        reply_markup=checkout_markup(t, done.event.id),
-    )
+    answer = t("events.checked_in", title=done.event.title, time=f"{moment:%H:%M}")
+    await once.remember(session, done_key, answer)
+    await message.answer(answer, reply_markup=checkout_markup(t, done.event.id))
 
 
 async def start_checkin(

@@ -16,6 +16,7 @@ from bot.services.errors import UserError
 from bot.services.people.actors import ROLE_STAFF, ROLE_VOLUNTEER, Actor
 from bot.services.points import declarations, leaderboard, ledger, passbook, shop
 from bot.tg import keyboards as kb
+from bot.tg import once
 from bot.tg.callbacks_points import DeclareFormCb, PassbookCb, RankCb, ShopCb
 from bot.tg.filters import HasRole, PrivateChat
 
@@ -314,6 +315,9 @@ async def shop_pressed(
             [kb.button(t("shop.button_redeem"), ShopCb(action="buy", id=item).pack())], back
         )
     elif action == "buy":
+        # One redemption per press of this card's button, however often the press arrives.
+        done_key = once.key_of(query)
+        once.arm(session, done_key, actor.user_id)
         got = await shop.redeem(app, session, actor.user_id, item)
         text = t(
             "shop.redeemed",
@@ -322,6 +326,7 @@ async def shop_pressed(
             place=got.pickup_place,
             reward=got.reward_name,
         )
+        await once.remember(session, done_key, text)
         markup = kb.rows([kb.button(t("shop.button_mine"), ShopCb(action="mine").pack())], back)
     elif action == "mine":
         mine = await shop.my_redemptions(session, actor.user_id)
@@ -456,9 +461,12 @@ async def declare_pressed(
             note=data.get("note") or "",
             photo_file_id=data.get("photo"),
         )
+        done_key = once.key_of(query)
+        once.arm(session, done_key, actor.user_id)
         await declarations.submit(app, session, actor.user_id, form)
         await state.clear()
         reply = t("declare.sent")
+        await once.remember(session, done_key, reply)
     elif action == "cancel":
         await state.clear()
         reply = t("points.cancelled")

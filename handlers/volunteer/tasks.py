@@ -16,7 +16,7 @@ from bot.services.people import profiles, registration
 from bot.services.people.actors import ROLE_VOLUNTEER, Actor
 from bot.services.tasks import lifecycle, offers
 from bot.tg import keyboards as kb
-from bot.tg import stale
+from bot.tg import once, stale
 from bot.tg.callbacks import ToggleCb
 from bot.tg.callbacks_tasks import TaskCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -102,12 +102,16 @@ async def claim_pressed(
 ) -> None:
     if await _stale_card(query, session, app, t, callback_data.wish_id, actor):
         return
+    done_key = once.key_of(query)
+    once.arm(session, done_key, actor.user_id)
     try:
         await offers.claim(app, session, callback_data.wish_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
-    await query.answer(t("task.claimed_toast", id=callback_data.wish_id), show_alert=True)
+    answer = t("task.claimed_toast", id=callback_data.wish_id)
+    await once.remember(session, done_key, answer)
+    await query.answer(answer, show_alert=True)
 
 
 async def task_action(

@@ -96,6 +96,8 @@ async def test_task_points_passbook_redeem_handover(stage: Stage, admin: Person)
     assert "加急 +2" in book.text
     statement = await li.press("完整明细", expect=None)
     assert statement is None
+    # settle() can return before a handler that is still at work sends: wait for the file.
+    await stage.fake.wait_for(lambda: any(m.kind == "document" for m in li.inbox()), timeout=10)
     document = next(m for m in reversed(li.inbox()) if m.kind == "document")
     assert document.filename is not None and document.filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO((document.document or b"").decode("utf-8-sig"))))
@@ -126,7 +128,8 @@ async def test_task_points_passbook_redeem_handover(stage: Stage, admin: Person)
     # The limit is one per person.
     await li.say("/shop", expect="积分超市")
     await li.press("保温杯", expect="需要积分")
-    await li.press("兑换")
+    query = await stage.fake.press(li.user, li.id, None, text="兑换")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None, timeout=10)
     assert stage.fake.callback_answers[-1].show_alert
     assert "不够" in (stage.fake.callback_answers[-1].text or "")  # 4 points left
 
@@ -256,7 +259,8 @@ async def test_staff_adjust_by_typing_part_of_the_name(stage: Stage, admin: Pers
     await admin.press("李明", expect="8 分")
     await admin.say("-20", expect="原因")
     await admin.say("更正", expect="请确认")
-    await admin.press("确认")
+    query = await stage.fake.press(admin.user, admin.id, None, text="确认")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None, timeout=10)
     assert stage.fake.callback_answers[-1].show_alert
     assert "积分不能变成负数" in (stage.fake.callback_answers[-1].text or "")
     assert [(e.kind, e.amount) for e in await _entries(stage, li_uid)] == [("adjust", 8)]

@@ -1,5 +1,6 @@
 """All models, imported here so Base.metadata is complete for Alembic and tests."""
 
+from bot.db.models.actions import ProcessedAction
 from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
 from bot.db.models.people import (
@@ -35,6 +36,7 @@ __all__ = [
     "Offer",
     "OutboxMessage",
     "PendingInput",
+    "ProcessedAction",
     "Redemption",
     "RelayMessage",
     "Resident",

@@ -19,6 +19,8 @@ from bot.services.intake.classifier import classifier_of
 from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice
 from bot.services.people.actors import Actor, actor_of
+from bot.services.privacy import mask_personal
+from bot.services.text import visible
 from matching.text import normalize
 from matching.timewindow import extract_time
 
@@ -88,7 +90,7 @@ def understand(app: AppContext, text: str, *, photo_file_id: str | None = None) 
 
 
 def check_length(app: AppContext, text: str) -> str:
-    text = text.strip()
+    text = visible(text)
     cfg = app.settings.wishes
     if len(text) < cfg.min_length:
         raise UserError("wish.too_short", min=cfg.min_length)
@@ -287,14 +289,17 @@ async def add_details(
     wish = await own_wish(session, user_id, wish_id)
     if wish.status in wish_states.TERMINAL:
         raise UserError("wish.closed_already", id=wish_id)
-    text = text.strip()
+    text = visible(text)
     if not text or len(text) > DETAIL_MAX:
         raise UserError("errors.text_length", max=DETAIL_MAX)
+    if len(wish.details) >= app.settings.wishes.max_details:
+        raise UserError("limits.too_many_details", id=wish_id, max=app.settings.wishes.max_details)
     wish.details = [*wish.details, text]
     wish_states.note(session, wish, history_note("details"), actor_id=user_id, at=app.now())
     await session.commit()
     if wish.volunteer_id is not None:
         await app.notifier.notify(
-            wish.volunteer_id, Notice("task.details_added", {"id": wish_id, "text": text})
+            wish.volunteer_id,
+            Notice("task.details_added", {"id": wish_id, "text": mask_personal(text)}),
         )
     return wish

@@ -11,6 +11,7 @@ from bot.db.models import ConversationState, PendingInput, Resident, Staff, User
 from bot.db.tx import begin_write, transactional
 from bot.services import audit
 from bot.services.context import AppContext
+from bot.services.people import erasure
 
 ROLE_RESIDENT = "resident"
 ROLE_VOLUNTEER = "volunteer"
@@ -161,6 +162,7 @@ async def erase_user(app: AppContext, session: AsyncSession, user_id: int) -> No
         await session.execute(
             delete(ConversationState).where(ConversationState.key.like(f"%:{telegram_id}:%"))
         )
+    await erasure.erase_traces(session, user_id)
     user.telegram_id = None
     user.display_name = None
     user.deleted_at = app.now()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from bot.db.models.points import (
 from bot.db.tx import begin_write
 from bot.delivery import outbox
 from bot.i18n import Translator
-from bot.services import audit
+from bot.services import audit, exports
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
@@ -134,32 +132,27 @@ async def statement(session: AsyncSession, user_id: int) -> list[StatementRow]:
 
 def statement_csv(app: AppContext, rows: Sequence[StatementRow], t: Translator) -> bytes:
     """The statement as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            t("points.csv.time"),
-            t("points.csv.kind"),
-            t("points.csv.amount"),
-            t("points.csv.balance"),
-            t("points.csv.reason"),
-            t("points.csv.source"),
-        ]
-    )
+    header = [
+        t("points.csv.time"),
+        t("points.csv.kind"),
+        t("points.csv.amount"),
+        t("points.csv.balance"),
+        t("points.csv.reason"),
+        t("points.csv.source"),
+    ]
     tz = app.settings.tz
-    for row in rows:
-        e = row.entry
-        writer.writerow(
-            [
-                e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                t(f"points.kind.{e.kind}"),
-                f"{e.amount:+d}",
-                row.balance_after,
-                e.reason,
-                f"{e.source_type}:{e.source_id}",
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    lines: list[list[exports.Cell]] = [
+        [
+            row.entry.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            t(f"points.kind.{row.entry.kind}"),
+            f"{row.entry.amount:+d}",
+            row.balance_after,
+            row.entry.reason,
+            f"{row.entry.source_type}:{row.entry.source_id}",
+        ]
+        for row in rows
+    ]
+    return exports.csv_bytes(header, lines)
 
 
 async def set_public_board(session: AsyncSession, user_id: int, public: bool) -> bool:

@@ -7,7 +7,6 @@ otherwise) opens the Chinese text correctly.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -16,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.services import exports
 from bot.services.reports.evaluations import EvaluationRow
 
 # Column order of every evaluation file; the header texts are reports.col.<name>.
@@ -38,7 +38,7 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]+')
 SHEET_MAX = 31  # Excel's limit on a sheet name
 
-Cell = str | int | float | None
+Cell = exports.Cell
 
 
 def row_values(row: EvaluationRow) -> list[Cell]:
@@ -98,9 +98,9 @@ def evaluation_xlsx(
 
 
 def _fill(sheet: Worksheet, headers: Sequence[str], rows: Iterable[EvaluationRow]) -> None:
-    sheet.append(list(headers))
+    exports.append_row(sheet, list(headers))
     for row in rows:
-        sheet.append(row_values(row))
+        exports.append_row(sheet, row_values(row))
     sheet.freeze_panes = "A2"
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
@@ -112,9 +112,4 @@ def _fill(sheet: Worksheet, headers: Sequence[str], rows: Iterable[EvaluationRow
 
 
 def evaluation_csv(headers: Sequence[str], rows: Iterable[EvaluationRow]) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow("" if value is None else value for value in row_values(row))
-    return out.getvalue().encode("utf-8-sig")
+    return exports.csv_bytes(headers, (row_values(row) for row in rows))

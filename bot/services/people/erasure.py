@@ -1,0 +1,97 @@
+"""/delete_me beyond the profile: every free text and chat id a person left in other tables.
+
+Rows that history and statistics point at stay (a wish, its offers, the ledger), with the
+personal parts emptied: what they wrote, what was written to or about them in their tasks,
+the chat ids the bot used to reach them, the answers kept for their button presses.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    AuditEntry,
+    CategoryCorrection,
+    Declaration,
+    Escalation,
+    Offer,
+    OutboxMessage,
+    ProcessedAction,
+    RelayMessage,
+    RosterEntry,
+    Wish,
+    WishEvent,
+)
+from bot.db.models.delivery import CANCELLED, PENDING
+
+ERASED = ""
+
+
+async def erase_traces(session: AsyncSession, user_id: int) -> None:
+    """Empty the person's free texts and chat ids everywhere; the caller commits."""
+    own = select(Wish.id).where(Wish.resident_id == user_id).scalar_subquery()
+    # Their wishes: the words, additions, photos, comments, and staff's notes quoting them.
+    await session.execute(
+        update(Wish)
+        .where(Wish.resident_id == user_id)
+        .values(
+            text=ERASED,
+            details=[],
+            photo_file_id=None,
+            rating_comment=None,
+            reject_reason=None,
+        )
+    )
+    # Tasks they served: their done notes and photos.
+    await session.execute(
+        update(Wish)
+        .where(Wish.volunteer_id == user_id)
+        .values(done_note=None, done_photo_file_id=None)
+    )
+    await session.execute(
+        update(WishEvent)
+        .where(or_(WishEvent.wish_id.in_(own), WishEvent.actor_id == user_id))
+        .values(note=None)
+    )
+    await session.execute(
+        update(CategoryCorrection).where(CategoryCorrection.wish_id.in_(own)).values(text=ERASED)
+    )
+    await session.execute(
+        update(Escalation).where(Escalation.wish_id.in_(own)).values(note=ERASED, answer=None)
+    )
+    # Messages relayed to or from them.
+    await session.execute(
+        update(RelayMessage)
+        .where(or_(RelayMessage.from_user_id == user_id, RelayMessage.to_user_id == user_id))
+        .values(text=ERASED)
+    )
+    # Where the bot reached them: offer cards, the outbox (nothing more is sent to them).
+    await session.execute(
+        update(Offer).where(Offer.volunteer_id == user_id).values(chat_id=None, message_id=None)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id, OutboxMessage.status == PENDING)
+        .values(status=CANCELLED)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id)
+        .values(params={}, sent_chat_id=None, message_id=None, error=None)
+    )
+    await session.execute(
+        update(Declaration)
+        .where(Declaration.user_id == user_id)
+        .values(what=ERASED, when_text=ERASED, note=ERASED, photo_file_id=None, reject_reason=None)
+    )
+    await session.execute(
+        update(RosterEntry)
+        .where(RosterEntry.matched_user_id == user_id)
+        .values(name=ERASED, phone_last4=None, matched_user_id=None)
+    )
+    # The audit trail stays, anonymised: what was done, not what was said.
+    await session.execute(
+        update(AuditEntry).where(AuditEntry.actor_id == user_id).values(detail={})
+    )
+    await session.execute(delete(ProcessedAction).where(ProcessedAction.user_id == user_id))

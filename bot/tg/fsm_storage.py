@@ -8,15 +8,14 @@ connection per update, whatever the handler does. Outside an update it opens a s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.current import update_session
+from bot.db.current import reuse_or_open
 from bot.db.models import ConversationState
 from bot.db.tx import begin_write
 
@@ -25,15 +24,6 @@ class SQLStorage(BaseStorage):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._keys = DefaultKeyBuilder(with_destiny=True)
-
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        current = update_session.get()
-        if current is not None:
-            yield current
-            return
-        async with self._sessions() as session:
-            yield session
 
     async def _row(self, session: AsyncSession, key: StorageKey) -> ConversationState:
         await begin_write(session)
@@ -46,24 +36,24 @@ class SQLStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if isinstance(state, State) else state
-        async with self._session() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await self._row(session, key)
             row.state = value
             await session.commit()
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._session() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await session.get(ConversationState, self._keys.build(key))
             return row.state if row is not None else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self._session() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await self._row(session, key)
             row.data = dict(data)
             await session.commit()
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._session() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await session.get(ConversationState, self._keys.build(key))
             return dict(row.data) if row is not None else {}
 

@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
-from bot.db.current import update_session
+from bot.db.current import publish, update_session
 from bot.i18n import Translator, normalize_language
 from bot.services.context import AppContext
 from bot.services.people import actors
@@ -26,17 +26,14 @@ class SessionMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         data["app"] = self.app
-        current = update_session.get()
+        current = update_session()
         if current is not None:  # the update pump opened it (before the FSM read the state)
             data["session"] = current
             return await handler(event, data)
         async with self.app.sessions() as session:
             data["session"] = session
-            token = update_session.set(session)
-            try:
+            with publish(session):
                 return await handler(event, data)
-            finally:
-                update_session.reset(token)
 
 
 def _group_chatter(event: TelegramObject) -> bool:

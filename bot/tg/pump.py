@@ -28,7 +28,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.current import update_session
+from bot.db.current import publish
 from bot.tg.chatlock import ChatLocks
 from bot.tg.throttle import Throttle
 
@@ -195,11 +195,8 @@ class UpdatePump:
             if self.throttle is not None and not await self.throttle.admit(self.bot, update):
                 return
             async with self.sessions() as session:
-                token = update_session.set(session)
-                try:
+                with publish(session):
                     response = await self.dp.feed_update(self.bot, update)
-                finally:
-                    update_session.reset(token)
             if isinstance(response, TelegramMethod):
                 await self.dp.silent_call_request(bot=self.bot, result=response)
         except asyncio.CancelledError:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable
 from datetime import datetime
@@ -15,7 +16,15 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import User
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -39,12 +48,35 @@ from bot.tg.throttle import Throttle
 log = logging.getLogger(__name__)
 
 
-class SchemaNotCurrent(Exception):
+class StartupFault(Exception):
+    """Why the bot cannot start, in one line saying what to do; `wishbot run` exits 2."""
+
+
+class SchemaNotCurrent(StartupFault):
     pass
 
 
+def _where(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
 async def check_schema(url: str) -> None:
-    current, head = await migrate.current_revision(url), migrate.head_revision()
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and ":memory:" not in url and not os.path.exists(file):  # noqa: ASYNC240 - one stat
+        raise StartupFault(
+            f"database file {file} does not exist: "
+            "create it with `wishbot migrate` (or fix database.url)"
+        )
+    try:
+        current = await migrate.current_revision(url)
+    except Exception as exc:  # driver errors differ (OSError, asyncpg, sqlite3): all one story
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StartupFault(
+            f"cannot open the database at {_where(url)} ({reason}): check database.url "
+            "and that the database server is running"
+        ) from exc
+    head = migrate.head_revision()
     if current != head:
         raise SchemaNotCurrent(
             f"database schema is at {current or 'nothing'}, the code needs {head}: "
@@ -54,7 +86,10 @@ async def check_schema(url: str) -> None:
 
 def make_bot(settings: Settings) -> Bot:
     if settings.telegram.token is None:
-        raise SystemExit("telegram.token is not set (config file or WISHBOT__TELEGRAM__TOKEN)")
+        raise StartupFault(
+            "telegram.token is not set: put the token from @BotFather in the config file "
+            "or WISHBOT__TELEGRAM__TOKEN"
+        )
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram.api_base),
         timeout=settings.telegram.request_timeout,
@@ -99,6 +134,7 @@ class BotRunner:
     async def setup(self) -> AppContext:
         settings = self.settings
         await check_schema(settings.database.url)
+        self.bot = make_bot(settings)
         db = settings.database
         self.engine = make_engine(
             db.url,
@@ -109,7 +145,6 @@ class BotRunner:
             pool_timeout=db.pool_timeout,
         )
         sessions = make_session_factory(self.engine)
-        self.bot = make_bot(settings)
         app = AppContext(settings=settings, sessions=sessions, notifier=None, clock=self.clock)  # type: ignore[arg-type]
         app.notifier = TelegramNotifier(self.bot, app)
         from bot.services.intake.classifier import load_classifier
@@ -155,7 +190,7 @@ class BotRunner:
         assert self.bot is not None and self.dp is not None
         bot, dp = self.bot, self.dp
         try:
-            me = await bot.get_me()
+            me = await self._who_am_i()
             log.info(
                 "bot @%s (id %s) starting, community %s",
                 me.username,
@@ -178,6 +213,22 @@ class BotRunner:
             await bot.session.close()
             if self.engine is not None:
                 await self.engine.dispose()
+
+    async def _who_am_i(self) -> User:
+        assert self.bot is not None
+        api = self.settings.telegram.api_base
+        try:
+            return await self.bot.get_me()
+        except TelegramUnauthorizedError as exc:
+            raise StartupFault(
+                f"the Bot API at {api} refused the token (401 Unauthorized): check "
+                "telegram.token (from @BotFather; revoked tokens stop working)"
+            ) from exc
+        except (TelegramNetworkError, TelegramServerError, TelegramNotFound) as exc:
+            raise StartupFault(
+                f"cannot reach the Bot API at {api} ({exc.message}): check the network "
+                "and telegram.api_base"
+            ) from exc
 
     async def _on_startup(self) -> None:
         await self.delivery.start()

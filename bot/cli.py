@@ -15,14 +15,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import BotRunner, SchemaNotCurrent
+    from bot.app import BotRunner, StartupFault
     from bot.logs import setup_logging
 
     settings = _settings(args)
     setup_logging(settings.logging)
     try:
         asyncio.run(BotRunner(settings).run())
-    except SchemaNotCurrent as exc:
+    except StartupFault as exc:  # one line naming the cause and what to do; no traceback
         print(f"wishbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -144,3 +144,31 @@ async def test_chat_locks_serialise_one_key_and_forget_idle_keys() -> None:
     await asyncio.gather(work(1, "a"), work(1, "b"), work(2, "c"))
     assert order.index("a-") < order.index("b+")
     assert len(locks) == 0
+
+
+@pytest.mark.redis
+async def test_redis_chat_locks_keep_one_person_in_order_across_processes(
+    redis_url: str,
+) -> None:
+    from bot.tg.chatlock import RedisChatLocks
+
+    namespace = f"test-{id(object())}"
+    # Two lock sets stand for two bot processes sharing one Redis.
+    first = RedisChatLocks(redis_url, lock_seconds=5, namespace=namespace)
+    second = RedisChatLocks(redis_url, lock_seconds=5, namespace=namespace)
+    order: list[str] = []
+
+    async def work(locks: ChatLocks, key: int, name: str) -> None:
+        async with locks.hold(key):
+            order.append(f"{name}+")
+            await asyncio.sleep(0.05)
+            order.append(f"{name}-")
+
+    try:
+        await asyncio.gather(work(first, 1, "a"), work(second, 1, "b"), work(second, 2, "c"))
+    finally:
+        await first.close()
+        await second.close()
+    a, b = (order.index("a+"), order.index("a-")), (order.index("b+"), order.index("b-"))
+    assert a[1] < b[0] or b[1] < a[0]  # never both inside for the same person
+    assert order.index("c+") < max(a[1], b[1])  # someone else was not kept waiting

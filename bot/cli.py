@@ -59,6 +59,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from matching.bench import run_match_bench
 
         result = run_match_bench(args.volunteers, args.wishes, args.seed)
+    elif args.what == "load":
+        from bot.demo.load import run_load_bench
+
+        result = asyncio.run(run_load_bench(args.users, args.database, args.spam))
     elif args.what == "classify":
         from bot.classify_cli import bench_classifier
 
@@ -100,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_classify)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("what", choices=["match", "classify", "broadcast"])
+    p.add_argument("what", choices=["match", "classify", "broadcast", "load"])
+    p.add_argument("--users", type=int, default=500, help="load: residents acting at once")
+    p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--spam", type=int, default=200, help="load: the spammer's messages")
     p.add_argument("--volunteers", type=int, default=30000)
     p.add_argument("--wishes", type=int, default=500)
     p.add_argument("--recipients", type=int, default=5000)

@@ -103,7 +103,7 @@ class UpdatePump:
         failures = 0
         while not self._stopping.is_set():
             if len(self._unfinished) >= 100:
-                await self._wait_progress()  # back-pressure: the server's batch is 100
+                await self._wait_progress(1.0)  # back-pressure: the server's batch is 100
                 continue
             try:
                 updates = await self._fetch()
@@ -122,8 +122,9 @@ class UpdatePump:
             failures = 0
             fresh = [u for u in updates if u.update_id > self._fetched_upto]
             if updates and not fresh:
-                # All known and still in progress: wait for one to finish instead of spinning.
-                await self._wait_progress()
+                # All known and still in progress (the server resends from the offset, which
+                # only moves once they finish): pause briefly instead of spinning.
+                await self._sleep(0.05)
                 continue
             for update in fresh:
                 self._fetched_upto = update.update_id
@@ -151,11 +152,11 @@ class UpdatePump:
             return None
         return request.result()
 
-    async def _wait_progress(self) -> None:
+    async def _wait_progress(self, at_most: float) -> None:
         self._progress.clear()
         waiter = asyncio.ensure_future(self._progress.wait())
         stop = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({waiter, stop}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({waiter, stop}, timeout=at_most, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         stop.cancel()
 

@@ -23,7 +23,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -111,7 +115,7 @@ class UpdatePump:
                 if self._stopping.is_set():
                     return
                 raise
-            except (TelegramNetworkError, TelegramServerError) as exc:
+            except (TelegramNetworkError, TelegramServerError, TelegramConflictError) as exc:
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 log.warning("getUpdates failed (%s); again in %ss", exc, delay)

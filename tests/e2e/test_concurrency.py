@@ -82,18 +82,26 @@ async def test_a_flood_gets_one_notice_and_buttons_still_work(
         await bob.press("我是居民", expect="网格")  # a button press is still answered
 
 
-async def test_updates_in_flight_at_stop_are_answered_once_after_the_restart(
+async def test_updates_cut_off_at_stop_are_not_confirmed_and_come_again(
     sqlite_url: str, clock: ManualClock
 ) -> None:
     # Before: aiogram confirmed updates on fetch; 19 of 25 in flight at SIGTERM were lost.
     async with Stage(sqlite_url, clock=clock, telegram={"drain_seconds": 0}) as stage:
         people = [stage.person(500 + i, f"访客{i}") for i in range(25)]
+        # Every answer hangs for 5 s, so all 25 are still in their handlers at the stop.
+        stage.fake.set_faults(rate_timeout=1.0, timeout_delay=5.0)
         for person in people:
             await stage.fake.send_text(person.user, "/start")
         await stage.fake.wait_for(lambda: stage.fake._state.unfetched_updates == 0, timeout=10)
-        await stage.stop_bot()  # no drain time: whatever was running is cut off, not confirmed
+        runner = stage.runner
+        assert runner is not None
+        await stage.stop_bot()  # no drain time: whatever was running is cut off
+        assert runner.unfinished == 25
+        assert len(stage.fake._state.updates) == 25  # none confirmed to the server
+        stage.fake.clear_faults()
         await stage.start_bot()
         await stage.fake.settle(timeout=30)
+        assert stage.fake._state.updates == []
         for person in people:
             greetings = [m for m in person.inbox() if "身份" in m.text]
             assert len(greetings) >= 1, f"{person.user.first_name} was never answered"

@@ -79,7 +79,7 @@ class UpdatePump:
         self.throttle = throttle
         self.on_handled = on_handled
         self._slots = asyncio.Semaphore(max_concurrent)
-        self._queues: dict[int | str, deque[Update]] = {}
+        self._queues: dict[int | str, deque[tuple[Update, bool]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._unfinished: set[int] = set()  # fetched, not yet handled
         self._fetched_upto = 0
@@ -132,8 +132,11 @@ class UpdatePump:
                 continue
             for update in fresh:
                 self._fetched_upto = update.update_id
+                verdict = self.throttle.verdict(update) if self.throttle is not None else "ok"
+                if verdict == "ignore":
+                    continue  # done at once: a flood neither queues nor holds the offset back
                 self._unfinished.add(update.update_id)
-                self._enqueue(update)
+                self._enqueue(update, notice_only=verdict == "notice")
 
     async def _fetch(self) -> list[Update] | None:
         request = asyncio.ensure_future(
@@ -170,13 +173,13 @@ class UpdatePump:
 
     # --- per-chat queues ------------------------------------------------------------------
 
-    def _enqueue(self, update: Update) -> None:
+    def _enqueue(self, update: Update, *, notice_only: bool = False) -> None:
         key = chat_key(update)
         queue = self._queues.get(key)
         if queue is not None:  # its worker is running and will take it in turn
-            queue.append(update)
+            queue.append((update, notice_only))
             return
-        self._queues[key] = deque([update])
+        self._queues[key] = deque([(update, notice_only)])
         worker = asyncio.create_task(self._work(key), name=f"chat-{key}")
         self._workers.add(worker)
         worker.add_done_callback(self._workers.discard)
@@ -185,9 +188,12 @@ class UpdatePump:
         queue = self._queues[key]
         try:
             while queue:
-                update = queue[0]
+                update, notice_only = queue[0]
                 async with self._slots, self.locks.hold(key):
-                    await self._handle(update)
+                    if notice_only and self.throttle is not None:
+                        await self.throttle.notify(self.bot, update)
+                    else:
+                        await self._handle(update)
                 queue.popleft()
                 self._unfinished.discard(update.update_id)
                 self._progress.set()
@@ -197,8 +203,6 @@ class UpdatePump:
 
     async def _handle(self, update: Update) -> None:
         try:
-            if self.throttle is not None and not await self.throttle.admit(self.bot, update):
-                return
             async with self.sessions() as session:
                 with publish(session):
                     response = await self.dp.feed_update(self.bot, update)

@@ -2,9 +2,11 @@
 
 Past ``burst`` messages in ``window`` seconds, the person gets one kind notice and further
 messages are ignored for ``cooldown`` seconds. Button presses (callback queries) always go
-through: a person in a form must be able to finish it. Ignored messages never reach the
-dispatcher, so they cost no database work. State is in this process only (a person's
-updates come through one pump) and an entry is dropped once its window and cool-down are over.
+through: a person in a form must be able to finish it. The update pump asks as it fetches, so
+ignored messages never reach the dispatcher (no database work) and never queue up behind the
+person's earlier ones (they are done, and confirmed, at once). State is in this process only
+(a person's updates come through one pump); an entry is dropped once its window and cool-down
+are over.
 """
 
 from __future__ import annotations
@@ -80,20 +82,22 @@ class Throttle:
         for uid in stale:
             del self._people[uid]
 
-    async def admit(self, bot: Bot, update: Update) -> bool:
-        """Whether the update goes on to the dispatcher; sends the notice when it is due."""
+    def verdict(self, update: Update) -> str:
+        """``check`` for an update: only a person's messages in a private chat count."""
         message = update.message
         if message is None or message.from_user is None or message.chat.type != "private":
-            return True  # buttons, group posts, edits and the rest are not throttled
-        verdict = self.check(message.from_user.id)
-        if verdict == "ok":
-            return True
-        if verdict == "notice":
-            t = Translator(normalize_language(message.from_user.language_code))
-            try:
-                await bot.send_message(
-                    message.chat.id, t("throttle.notice", seconds=round(self.cooldown))
-                )
-            except Exception as exc:  # blocked us, network: the throttle holds regardless
-                log.info("throttle notice to %s not sent: %s", message.chat.id, exc)
-        return False
+            return "ok"  # buttons, group posts, edits and the rest are not throttled
+        return self.check(message.from_user.id)
+
+    async def notify(self, bot: Bot, update: Update) -> None:
+        """The one kind notice, in the person's Telegram language."""
+        message = update.message
+        if message is None or message.from_user is None:
+            return
+        t = Translator(normalize_language(message.from_user.language_code))
+        try:
+            await bot.send_message(
+                message.chat.id, t("throttle.notice", seconds=round(self.cooldown))
+            )
+        except Exception as exc:  # blocked us, network: the throttle holds regardless
+            log.info("throttle notice to %s not sent: %s", message.chat.id, exc)

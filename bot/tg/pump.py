@@ -103,7 +103,7 @@ class UpdatePump:
     # --- the loop -------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Fetch and dispatch until :meth:`stop`; returns with workers possibly still running."""
+        """Fetch and dispatch until :meth:`request_stop`; workers may still be running after."""
         failures = 0
         while not self._stopping.is_set():
             if len(self._unfinished) >= 100:
@@ -126,9 +126,11 @@ class UpdatePump:
             failures = 0
             fresh = [u for u in updates if u.update_id > self._fetched_upto]
             if updates and not fresh:
-                # All known and still in progress (the server resends from the offset, which
-                # only moves once they finish): pause briefly instead of spinning.
-                await self._sleep(0.05)
+                # All known and still in progress: the server resends from the offset, which
+                # only moves once the oldest finishes. Each resend costs parsing up to 100
+                # updates, so wait for the offset to move (at least 50 ms, at most 250 ms)
+                # instead of spinning; new updates wait at most that long to be fetched.
+                await self._wait_offset_moves(0.05, 0.25)
                 continue
             for update in fresh:
                 self._fetched_upto = update.update_id
@@ -166,6 +168,16 @@ class UpdatePump:
         await asyncio.wait({waiter, stop}, timeout=at_most, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         stop.cancel()
+
+    async def _wait_offset_moves(self, at_least: float, at_most: float) -> None:
+        loop = asyncio.get_running_loop()
+        offset, deadline = self.offset, loop.time() + at_most
+        await self._sleep(at_least)
+        while self.offset == offset and not self._stopping.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            await self._wait_progress(remaining)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

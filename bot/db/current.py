@@ -1,11 +1,11 @@
 """The database session of the update being handled, for code that aiogram calls for us.
 
 The update's session is opened once (by the update pump, or the session middleware when an
-update is fed some other way) and published here, so the conversation-state store and the
-notifier's reads work in the same session instead of taking a second connection from the
-pool: two connections per update deadlock as soon as half the pool's worth of people act at
-once. Only the task that published it sees it: a task spawned meanwhile must not share a
-session (an AsyncSession is not safe for concurrent use).
+update is fed some other way) and published here, so the conversation-state store works in
+the same session instead of taking a second connection from the pool: two connections per
+update deadlock as soon as half the pool's worth of people act at once. Only the task that
+published it sees it: a task spawned meanwhile must not share a session (an AsyncSession is
+not safe for concurrent use).
 """
 
 from __future__ import annotations

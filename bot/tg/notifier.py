@@ -14,7 +14,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import Message
 
-from bot.db.current import reuse_or_open
 from bot.db.models import User
 from bot.i18n import Translator
 from bot.services.context import AppContext
@@ -32,7 +31,7 @@ class TelegramNotifier:
         self.app = app
 
     async def notify(self, user_id: int, notice: Notice) -> SentRef | None:
-        async with reuse_or_open(self.app.sessions) as session:  # reads only
+        async with self.app.sessions() as session:
             user = await session.get(User, user_id)
             if user is None or user.telegram_id is None or user.is_blocked:
                 return None
@@ -44,7 +43,7 @@ class TelegramNotifier:
         return SentRef(chat_id, message.message_id) if message else None
 
     async def notify_chat(self, chat_id: int, notice: Notice) -> SentRef | None:
-        async with reuse_or_open(self.app.sessions) as session:  # reads only
+        async with self.app.sessions() as session:
             t = Translator(self.app.settings.community.default_language)
             rendered = await render(session, self.app, t, notice)
         if rendered is None:
@@ -53,7 +52,7 @@ class TelegramNotifier:
         return SentRef(chat_id, message.message_id) if message else None
 
     async def edit(self, ref: SentRef, notice: Notice, lang: str | None = None) -> bool:
-        async with reuse_or_open(self.app.sessions) as session:  # reads only
+        async with self.app.sessions() as session:
             t = Translator(lang or self.app.settings.community.default_language)
             rendered = await render(session, self.app, t, notice)
         if rendered is None:

@@ -27,7 +27,7 @@ async def test_the_state_store_uses_the_update_connection_with_a_pool_of_one(
     sqlite_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Before: the handler held the pool's only connection while the FSM store waited for a
-    # second one until pool_timeout, and the resident got "出了点问题".
+    # second one until pool_timeout, and the resident got "出了点问题" instead of the card.
     monkeypatch.setattr("bot.config.POOL_RESERVE", 0)
     async with Stage(
         sqlite_url,
@@ -37,7 +37,8 @@ async def test_the_state_store_uses_the_update_connection_with_a_pool_of_one(
     ) as stage:
         ann = stage.person(101, "张阿姨")
         await resident(stage, ann)
-        await _wish_to_card(ann, "家里的空调不制冷了，能来修一下吗")
+        await ann.say("家里的空调不制冷了，能来修一下吗", expect="核对", timeout=30)
+        await ann.press("取消", timeout=30)  # the draft in the conversation state, then gone
         assert not any(SORRY in m.text for m in ann.inbox())
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.config import TelegramConfig
 from bot.db.models import User, Wish
 from bot.demo.stage import Stage
 from bot.fakeapi.records import Event, FakeUser
@@ -166,7 +167,12 @@ def _percentile(values: list[float], q: float) -> float:
 async def _one_run(users: int, database: str, spam: int) -> dict[str, Any]:
     async with (
         _database(database) as url,
-        Stage(url, admins=(ADMIN_ID,), logging={"level": "ERROR"}) as stage,
+        Stage(
+            url,
+            admins=(ADMIN_ID,),
+            logging={"level": "ERROR"},
+            telegram={"throttle_burst": TelegramConfig().throttle_burst},  # production's
+        ) as stage,
     ):
         stage.person(ADMIN_ID, "值班主任")
         people = [

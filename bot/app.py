@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import os
+import signal
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import TelegramObject, Update
+from aiogram.types import User
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -29,43 +37,47 @@ from bot.scheduler.clock import Clock
 from bot.scheduler.jobs import calendar_jobs
 from bot.services.context import AppContext, system_clock
 from bot.services.people import actors, grids
+from bot.tg.chatlock import ChatLocks, RedisChatLocks
 from bot.tg.commands import set_default_commands
 from bot.tg.dispatcher import build_dispatcher
 from bot.tg.fsm_storage import SQLStorage
 from bot.tg.limits import OutgoingLimits
 from bot.tg.notifier import TelegramNotifier
+from bot.tg.pump import UpdatePump
+from bot.tg.throttle import Throttle
 
 log = logging.getLogger(__name__)
-DRAIN_SECONDS = 10.0
 
 
-class SchemaNotCurrent(Exception):
+class StartupFault(Exception):
+    """Why the bot cannot start, in one line saying what to do; `wishbot run` exits 2."""
+
+
+class SchemaNotCurrent(StartupFault):
     pass
 
 
-class _LastUpdate(BaseMiddleware):
-    """Remembers the newest update handled, so a clean stop can confirm it to the server."""
-
-    def __init__(self) -> None:
-        self.last_id: int | None = None
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        try:
-            return await handler(event, data)
-        finally:
-            if isinstance(event, Update) and (
-                self.last_id is None or event.update_id > self.last_id
-            ):
-                self.last_id = event.update_id
+def _where(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 async def check_schema(url: str) -> None:
-    current, head = await migrate.current_revision(url), migrate.head_revision()
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and ":memory:" not in url and not os.path.exists(file):  # noqa: ASYNC240 - one stat
+        raise StartupFault(
+            f"database file {file} does not exist: "
+            "create it with `wishbot migrate` (or fix database.url)"
+        )
+    try:
+        current = await migrate.current_revision(url)
+    except Exception as exc:  # driver errors differ (OSError, asyncpg, sqlite3): all one story
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StartupFault(
+            f"cannot open the database at {_where(url)} ({reason}): check database.url "
+            "and that the database server is running"
+        ) from exc
+    head = migrate.head_revision()
     if current != head:
         raise SchemaNotCurrent(
             f"database schema is at {current or 'nothing'}, the code needs {head}: "
@@ -75,7 +87,10 @@ async def check_schema(url: str) -> None:
 
 def make_bot(settings: Settings) -> Bot:
     if settings.telegram.token is None:
-        raise SystemExit("telegram.token is not set (config file or WISHBOT__TELEGRAM__TOKEN)")
+        raise StartupFault(
+            "telegram.token is not set: put the token from @BotFather in the config file "
+            "or WISHBOT__TELEGRAM__TOKEN"
+        )
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.telegram.api_base),
         timeout=settings.telegram.request_timeout,
@@ -116,19 +131,23 @@ class BotRunner:
         self.dp: Dispatcher | None = None
         self.app: AppContext | None = None
         self._task: asyncio.Task[None] | None = None
-        self._last = _LastUpdate()
         self.started = asyncio.Event()
+        self.unfinished = 0  # updates fetched but not finished at the last stop
 
     async def setup(self) -> AppContext:
         settings = self.settings
         await check_schema(settings.database.url)
+        self.bot = make_bot(settings)
+        db = settings.database
         self.engine = make_engine(
-            settings.database.url,
-            echo=settings.database.echo,
-            busy_timeout_ms=settings.database.busy_timeout_ms,
+            db.url,
+            echo=db.echo,
+            busy_timeout_ms=db.busy_timeout_ms,
+            pool_size=db.pool_size,
+            max_overflow=db.max_overflow,
+            pool_timeout=db.pool_timeout,
         )
         sessions = make_session_factory(self.engine)
-        self.bot = make_bot(settings)
         app = AppContext(settings=settings, sessions=sessions, notifier=None, clock=self.clock)  # type: ignore[arg-type]
         app.notifier = TelegramNotifier(self.bot, app)
         from bot.services.intake.classifier import load_classifier
@@ -145,33 +164,74 @@ class BotRunner:
         limiter = make_limiter(options, redis_url=settings.redis.url, namespace=str(self.bot.id))
         self.delivery = DeliveryEngine(app, self.bot, limiter, options=options)
         self.dp = build_dispatcher(app, await make_storage(settings, app))
-        self.dp.update.outer_middleware(self._last)
-        self.dp.shutdown.register(self._drain)
+        tg = settings.telegram
+        locks: ChatLocks = (
+            RedisChatLocks(
+                settings.redis.url,
+                lock_seconds=settings.redis.lock_seconds,
+                namespace=str(self.bot.id),
+            )
+            if settings.redis.url
+            else ChatLocks()
+        )
+        self.pump = UpdatePump(
+            self.dp,
+            self.bot,
+            sessions,
+            max_concurrent=tg.max_concurrent_updates,
+            polling_timeout=tg.polling_timeout,
+            allowed_updates=self.dp.resolve_used_update_types(),
+            locks=locks,
+            throttle=Throttle(
+                tg.throttle_burst, tg.throttle_window_seconds, tg.throttle_cooldown_seconds
+            ),
+        )
         return app
 
     async def run(self, *, handle_signals: bool = True) -> None:
         app = self.app or await self.setup()
         assert self.bot is not None and self.dp is not None
-        me = await self.bot.get_me()
-        log.info(
-            "bot @%s (id %s) starting, community %s",
-            me.username,
-            me.id,
-            app.settings.community.name,
-        )
-        await set_default_commands(self.bot)
-        self.dp.startup.register(self._on_startup)
+        bot, dp = self.bot, self.dp
         try:
-            await self.dp.start_polling(
-                self.bot,
-                handle_signals=handle_signals,
-                close_bot_session=True,
-                polling_timeout=self.settings.telegram.polling_timeout,
-                allowed_updates=self.dp.resolve_used_update_types(),
+            me = await self._who_am_i()
+            log.info(
+                "bot @%s (id %s) starting, community %s",
+                me.username,
+                me.id,
+                app.settings.community.name,
             )
+            await set_default_commands(bot)
+            if handle_signals:
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(sig, self.pump.request_stop)
+            await self._on_startup()
+            await dp.emit_startup(bot=bot, dispatcher=dp, bots=[bot], **dp.workflow_data)
+            try:
+                await self.pump.run()
+            finally:
+                await self._drain()
+                await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot], **dp.workflow_data)
         finally:
+            await bot.session.close()
             if self.engine is not None:
                 await self.engine.dispose()
+
+    async def _who_am_i(self) -> User:
+        assert self.bot is not None
+        api = self.settings.telegram.api_base
+        try:
+            return await self.bot.get_me()
+        except TelegramUnauthorizedError as exc:
+            raise StartupFault(
+                f"the Bot API at {api} refused the token (401 Unauthorized): check "
+                "telegram.token (from @BotFather; revoked tokens stop working)"
+            ) from exc
+        except (TelegramNetworkError, TelegramServerError, TelegramNotFound) as exc:
+            raise StartupFault(
+                f"cannot reach the Bot API at {api} ({exc.message}): check the network "
+                "and telegram.api_base"
+            ) from exc
 
     async def _on_startup(self) -> None:
         await self.delivery.start()
@@ -180,35 +240,19 @@ class BotRunner:
         self.started.set()
 
     async def _drain(self) -> None:
-        """Let in-flight handlers finish (bounded), then confirm the handled updates."""
-        assert self.dp is not None and self.bot is not None
+        """Let in-flight updates finish (bounded); confirm only the finished ones."""
         self.clock_jobs.stop()
-        pending = set(self.dp._handle_update_tasks)  # aiogram keeps no public handle on them
-        if pending:
-            log.info("waiting for %d update(s) in progress", len(pending))
-            _, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
-            if late:
-                log.warning(
-                    "%d update(s) still running after %ss; stopping anyway",
-                    len(late),
-                    DRAIN_SECONDS,
-                )
+        self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
+        await self.pump.locks.close()
         await self.delivery.stop()
         await self.delivery.limiter.close()  # the Redis connection, when there is one
-        if self._last.last_id is not None:
-            try:  # confirm everything handled; anything newer stays on the server for next time
-                await self.bot.get_updates(offset=self._last.last_id + 1, limit=1, timeout=0)
-            except (
-                Exception
-            ) as exc:  # the server is gone: it will resend, handlers are idempotent enough
-                log.warning("could not confirm the last update: %s", exc)
 
     def start_in_background(self) -> asyncio.Task[None]:
         self._task = asyncio.create_task(self.run(handle_signals=False))
         return self._task
 
     async def stop(self) -> None:
-        if self.dp is not None and self._task is not None and not self._task.done():
-            await self.dp.stop_polling()
+        if self._task is not None and not self._task.done():
+            self.pump.request_stop()
         if self._task is not None:
             await self._task

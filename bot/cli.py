@@ -38,7 +38,7 @@ def config_problems(settings: Settings) -> tuple[list[str], list[str]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import BotRunner, SchemaNotCurrent
+    from bot.app import BotRunner, StartupFault
     from bot.logs import setup_logging
 
     settings = _settings(args)
@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(settings.logging)
     try:
         asyncio.run(BotRunner(settings).run())
-    except SchemaNotCurrent as exc:
+    except StartupFault as exc:  # one line naming the cause and what to do; no traceback
         print(f"wishbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -107,6 +107,12 @@ def _bench_classify(args: argparse.Namespace) -> dict[str, object]:
     return bench_classifier(_settings(args))
 
 
+def _bench_load(args: argparse.Namespace) -> dict[str, object]:
+    from bot.demo.load import run_load_bench
+
+    return asyncio.run(run_load_bench(args.users, args.database, args.spam))
+
+
 def _bench_broadcast(args: argparse.Namespace) -> dict[str, object]:
     from bot.delivery.bench import run_broadcast_bench
 
@@ -136,6 +142,10 @@ def _add_bench(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, default=500, help="messages per second allowed")
     p.add_argument("--faults", type=float, default=0.05, help="share of requests that fail")
     p.add_argument("--seed", type=int, default=1)
+    p = kind("load", "many residents at once, and one spammer, through the real bot", _bench_load)
+    p.add_argument("--users", type=int, default=500, help="residents acting at once")
+    p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--spam", type=int, default=200, help="the spammer's messages")
 
 
 CONFIG_HELP = "config file (default: $WISHBOT_CONFIG or ./config.toml)"
@@ -180,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("classify", "classify wishes from stdin, one JSON object per line")
     p.set_defaults(fn=cmd_classify)
 
-    p = command("bench", "benchmarks: match, classify, broadcast")
+    p = command("bench", "benchmarks: match, classify, broadcast, load")
     _add_bench(p)
     p.set_defaults(fn=cmd_bench)
     return parser

@@ -30,6 +30,8 @@ DEFAULTS_DIR = Path(__file__).parent / "defaults"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 LANGUAGES = ("zh-CN", "en")
 DIFFICULTIES = ("easy", "normal", "hard")
+# Connections beyond one per concurrent update: delivery engine loops, clock, stray reads.
+POOL_RESERVE = 4
 
 
 class ConfigError(Exception):
@@ -56,6 +58,17 @@ class TelegramConfig(_Section):
             raise ValueError("use http://HOST:PORT, socks5://HOST:PORT or socks4://HOST:PORT")
         return value or None
 
+    # Updates handled at once (different people; one person's updates go one at a time).
+    max_concurrent_updates: int = Field(default=16, ge=1, le=1000)
+    # On SIGTERM, seconds to let updates in progress finish; the rest are not confirmed to
+    # the server, so they come again after the restart.
+    drain_seconds: float = Field(default=10.0, ge=0)
+    # Per-person throttle: past `throttle_burst` messages in `throttle_window_seconds`, the
+    # person gets one notice and further text is ignored for `throttle_cooldown_seconds`.
+    throttle_burst: int = Field(default=10, ge=1)
+    throttle_window_seconds: float = Field(default=10.0, gt=0)
+    throttle_cooldown_seconds: float = Field(default=30.0, ge=0)
+
     @field_validator("api_base")
     @classmethod
     def _url(cls, value: str) -> str:
@@ -77,6 +90,10 @@ class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///wishbot.db"
     echo: bool = False
     busy_timeout_ms: int = Field(default=30_000, ge=0)
+    # Connections kept open, extra ones opened under load, and seconds to wait for one.
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -372,6 +389,9 @@ class DeliveryConfig(_Section):
 
 class RedisConfig(_Section):
     url: str | None = None
+    # Seconds one update may hold its person's lock (shared by all bot processes); a process
+    # that dies holding it frees it after this long.
+    lock_seconds: float = Field(default=30.0, gt=0)
 
 
 class LoggingConfig(_Section):
@@ -411,6 +431,22 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment beats the file (passed as init kwargs): that is what operators expect.
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _pool_fits_concurrency(self) -> Settings:
+        # Each update in progress holds exactly one connection; the delivery engine, the
+        # clock and a conversation-state read outside an update need a few more. A pool
+        # smaller than that would make updates wait on each other until pool_timeout.
+        have = self.database.pool_size + self.database.max_overflow
+        need = self.telegram.max_concurrent_updates + POOL_RESERVE
+        if have < need:
+            raise ValueError(
+                f"database.pool_size + database.max_overflow is {have}, but "
+                f"telegram.max_concurrent_updates = {self.telegram.max_concurrent_updates} "
+                f"needs at least {need} ({POOL_RESERVE} more for background work): "
+                "raise the pool or lower the concurrency"
+            )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,16 +16,28 @@ from sqlalchemy.ext.asyncio import (
 WRITE_OPTION = "wishbot_write"
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    busy_timeout_ms: int = 30_000,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+) -> AsyncEngine:
     # hide_parameters: SQL logging (echo, DEBUG) and error messages never show the values,
     # which are people's words, phone numbers and ids.
+    pool: dict[str, Any] = {}
+    if ":memory:" not in url and make_url(url).database:
+        pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
     engine = create_async_engine(
         url,
         echo=echo,
         hide_parameters=True,
         connect_args={"timeout": busy_timeout_ms / 1000},
+        **pool,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -30,7 +30,14 @@ def stage_settings(
     db_url: str, api_base: str, admins: list[int], **sections: dict[str, Any]
 ) -> Settings:
     data: dict[str, Any] = {
-        "telegram": {"token": TOKEN, "api_base": api_base, "polling_timeout": 10},
+        # Scripted people type faster than anyone can: the per-person throttle (10 messages
+        # in 10 s by default) would cut the demo short. Tests of the throttle set their own.
+        "telegram": {
+            "token": TOKEN,
+            "api_base": api_base,
+            "polling_timeout": 10,
+            "throttle_burst": 100,
+        },
         "database": {"url": db_url},
         "community": {"name": "幸福社区", "grids": GRIDS},
         "staff": {"admins": admins},

@@ -1,6 +1,9 @@
 """aiogram FSM storage in our database: a half-filled form survives a restart.
 
 With Redis configured, aiogram's RedisStorage is used instead (several bot processes).
+
+Inside an update, the store uses the update's own session (``bot.db.current``): one
+connection per update, whatever the handler does. Outside an update it opens a short one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.current import reuse_or_open
 from bot.db.models import ConversationState
 from bot.db.tx import begin_write
 
@@ -32,24 +36,24 @@ class SQLStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if isinstance(state, State) else state
-        async with self._sessions() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await self._row(session, key)
             row.state = value
             await session.commit()
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._sessions() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await session.get(ConversationState, self._keys.build(key))
             return row.state if row is not None else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self._sessions() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await self._row(session, key)
             row.data = dict(data)
             await session.commit()
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._sessions() as session:
+        async with reuse_or_open(self._sessions) as session:
             row = await session.get(ConversationState, self._keys.build(key))
             return dict(row.data) if row is not None else {}
 

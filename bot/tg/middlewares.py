@@ -9,6 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
+from bot.db.current import publish, update_session
 from bot.i18n import Translator, normalize_language
 from bot.services.context import AppContext
 from bot.services.people import actors
@@ -24,10 +25,15 @@ class SessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        data["app"] = self.app
+        current = update_session()
+        if current is not None:  # the update pump opened it (before the FSM read the state)
+            data["session"] = current
+            return await handler(event, data)
         async with self.app.sessions() as session:
             data["session"] = session
-            data["app"] = self.app
-            return await handler(event, data)
+            with publish(session):
+                return await handler(event, data)
 
 
 def _group_chatter(event: TelegramObject) -> bool:

@@ -25,7 +25,13 @@ from bot.services.errors import UserError
 from bot.services.intake import wish_states
 from bot.services.notices import Notice, SentRef
 from bot.services.people.registration import staff_for_grid
-from bot.services.tasks.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
+from bot.services.tasks.volunteer_pool import (
+    ACTIVE,
+    build_pool,
+    engine_slots,
+    engine_weights,
+    load_grids,
+)
 from matching.ranking import ExplainResult, Ranked, WishQuery, explain, rank
 from matching.slots import hours_until_next, slots_overlapping
 
@@ -95,10 +101,15 @@ def round_minutes(app: AppContext, wish: Wish) -> int:
 async def next_round(
     app: AppContext, wish_id: int, *, actor_id: int | None = None
 ) -> RoundResult | None:
-    """Offer the wish to the next best volunteers. None if the wish is not open for offers."""
+    """Offer the wish to the next best volunteers. None if the wish is not open for offers.
+
+    Reads first, in a plain read transaction that blocks nobody (the volunteers of the round's
+    grids only, see ``build_pool``), then writes in one short transaction that takes the
+    round with a conditional UPDATE: if someone claimed the wish or another round started in
+    between, this round is dropped rather than offered twice.
+    """
     settings = app.settings
     async with app.sessions() as session:
-        await begin_write(session)
         wish = await session.get(Wish, wish_id, populate_existing=True)
         if (
             wish is None
@@ -106,34 +117,36 @@ async def next_round(
             or wish.volunteer_id is not None
         ):
             return None
-        ctx = await build_pool(session, settings, app.now())
-        resident = await session.get(Resident, wish.resident_id)
+        read_round = wish.offer_round
+        grid_map = await load_grids(session)
+        building = await session.scalar(
+            select(Resident.building).where(Resident.user_id == wish.resident_id)
+        )
         asked = set(
             (
                 await session.scalars(select(Offer.volunteer_id).where(Offer.wish_id == wish_id))
             ).all()
         )
-        query = wish_query(
-            app,
-            wish,
-            (resident.building or "") if resident else "",
-            ctx.grid_community.get(wish.grid_id, -1),
-            asked,
-        )
         chosen: list[Ranked] = []
-        round_no = wish.offer_round
+        round_no = read_round
         while not chosen:
             round_no += 1
             area = _round_area(
                 wish,
                 round_no,
                 settings.matching.grid_rounds,
-                ctx.grid_codes,
-                ctx.neighbours,
-                ctx.grid_community,
+                grid_map.grid_codes,
+                grid_map.neighbours,
+                grid_map.grid_community,
             )
             if area is None:
                 break
+            ctx = await build_pool(
+                session, settings, app.now(), grids=area.tolist(), grid_map=grid_map
+            )
+            query = wish_query(
+                app, wish, building or "", grid_map.grid_community.get(wish.grid_id, -1), asked
+            )
             chosen = rank(
                 ctx.pool,
                 query,
@@ -141,10 +154,32 @@ async def next_round(
                 settings.matching.offer_k,
                 allowed_grids=area,
             )
+        grid = await session.get(Grid, wish.grid_id)
+        group_chat = grid.group_chat_id if grid is not None else None
+        staff = [] if chosen else await staff_for_grid(session, wish.grid_id)
+        await session.commit()  # end the read transaction before taking the write lock
+
         now = app.now()
+        await begin_write(session)
+        taken = await session.execute(
+            update(Wish)
+            .where(
+                Wish.id == wish_id,
+                Wish.offer_round == read_round,
+                Wish.status.in_(("approved", "offered")),
+                Wish.volunteer_id.is_(None),
+            )
+            .values(offer_round=round_no, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            await session.rollback()
+            return None  # claimed, cancelled or moved on meanwhile
+        wish = await session.get(Wish, wish_id, populate_existing=True)
+        assert wish is not None
         first_offer = wish.status == "approved"
+        offers: list[Offer] = []
         if chosen:
-            wish.offer_round = round_no
             if wish.status == "approved":
                 wish_states.move(
                     session, wish, "offered", actor_id=actor_id, at=now, note=f"round {round_no}"
@@ -172,18 +207,16 @@ async def next_round(
                 payload={"wish_id": wish_id, "round": round_no},
             )
         else:
-            wish.offer_round = round_no
             wish_states.note(session, wish, "no volunteer left", actor_id=actor_id, at=now)
-        grid = await session.get(Grid, wish.grid_id)
-        group_chat = grid.group_chat_id if grid is not None else None
-        staff = [] if chosen else await staff_for_grid(session, wish.grid_id)
         await session.commit()
-        offer_ids = [(o.id, o.volunteer_id) for o in offers] if chosen else []
+        offer_ids = [(o.id, o.volunteer_id) for o in offers]
 
+    refs: list[tuple[int, SentRef]] = []
     for offer_id, volunteer_id in offer_ids:
         ref = await app.notifier.notify(volunteer_id, Notice("offer.card", {"offer_id": offer_id}))
         if ref is not None:
-            await _store_ref(app, offer_id, ref)
+            refs.append((offer_id, ref))
+    await _store_refs(app, refs)
     if first_offer and chosen and group_chat:
         await post_to_group(app, wish_id, group_chat)
     for staff_id in staff:
@@ -192,14 +225,18 @@ async def next_round(
     return RoundResult(wish_id, round_no, [v for _, v in offer_ids], exhausted=not chosen)
 
 
-async def _store_ref(app: AppContext, offer_id: int, ref: SentRef) -> None:
+async def _store_refs(app: AppContext, refs: list[tuple[int, SentRef]]) -> None:
+    """Where each offer card landed (to edit it later), in one write transaction."""
+    if not refs:
+        return
     async with app.sessions() as session:
         await begin_write(session)
-        await session.execute(
-            update(Offer)
-            .where(Offer.id == offer_id)
-            .values(chat_id=ref.chat_id, message_id=ref.message_id)
-        )
+        for offer_id, ref in refs:
+            await session.execute(
+                update(Offer)
+                .where(Offer.id == offer_id)
+                .values(chat_id=ref.chat_id, message_id=ref.message_id)
+            )
         await session.commit()
 
 
@@ -415,7 +452,15 @@ async def why(
     wish = await session.get(Wish, wish_id)
     if wish is None:
         raise UserError("wish.unknown", id=wish_id)
-    ctx = await build_pool(session, app.settings, app.now())
+    grid_map = await load_grids(session)
+    community = grid_map.grid_community.get(wish.grid_id, -1)
+    area = [g for g, c in grid_map.grid_community.items() if c == community]
+    own_grid = await session.scalar(
+        select(Volunteer.grid_id).where(Volunteer.user_id == volunteer_user_id)
+    )
+    if own_grid is not None:
+        area.append(own_grid)
+    ctx = await build_pool(session, app.settings, app.now(), grids=area, grid_map=grid_map)
     resident = await session.get(Resident, wish.resident_id)
     query = wish_query(
         app,

@@ -73,11 +73,13 @@ async def claim_pressed(
     app: AppContext,
 ) -> None:
     try:
-        await offers.claim(app, session, callback_data.wish_id, actor.user_id)
+        claimed = await offers.take(app, session, callback_data.wish_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
+    # The presser hears first; the other cards, the group post and the resident after.
     await query.answer(t("task.claimed_toast", id=callback_data.wish_id), show_alert=True)
+    await offers.announce_claim(app, claimed)
 
 
 async def task_action(

@@ -284,9 +284,30 @@ async def _volunteer_may_claim(session: AsyncSession, wish: Wish, user_id: int) 
     return volunteer
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claim that won, and whose offer cards must now say "taken"."""
+
+    wish: Wish
+    volunteer_id: int
+    losers: list[tuple[int, int, int]]  # (chat id, message id, volunteer user id)
+
+
 @transactional
-async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Wish:
-    """The first valid claim wins; everyone else holding an offer is told it is taken."""
+async def take(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Claimed:
+    """The first valid claim wins: the database part of a claim, nobody told yet.
+
+    A press on a wish someone already holds is answered from a plain read, without queueing
+    for the write lock behind the winner (50 presses at once used to take turns on it).
+    """
+    wish = await session.get(Wish, wish_id)
+    if wish is None:
+        raise UserError("wish.unknown", id=wish_id)
+    if wish.volunteer_id is not None and wish.status in ACTIVE:
+        raise UserError(
+            "task.already_yours" if wish.volunteer_id == user_id else "task.already_taken",
+            id=wish_id,
+        )
     await begin_write(session)
     wish = await session.get(Wish, wish_id, populate_existing=True)
     if wish is None:
@@ -320,7 +341,7 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
     )
     losers = (
         await session.execute(
-            select(Offer.id, Offer.chat_id, Offer.message_id, Offer.volunteer_id).where(
+            select(Offer.chat_id, Offer.message_id, Offer.volunteer_id).where(
                 Offer.wish_id == wish_id, Offer.status == "sent", Offer.volunteer_id != user_id
             )
         )
@@ -348,25 +369,49 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
     await session.commit()
     wish = await session.get(Wish, wish_id, populate_existing=True)
     assert wish is not None
-    for _, chat_id, message_id, volunteer_id in losers:
-        if chat_id is not None and message_id is not None:
-            await app.notifier.edit(
-                SentRef(chat_id, message_id),
-                Notice("offer.taken", {"id": wish_id}),
-                lang=await _language(app, volunteer_id),
-            )
+    return Claimed(
+        wish,
+        user_id,
+        [(int(c), int(m), int(v)) for c, m, v in losers if c is not None and m is not None],
+    )
+
+
+async def announce_claim(app: AppContext, claimed: Claimed) -> None:
+    """Tell everyone else, after the presser has had their answer: the other offered
+    volunteers' cards say "taken", the group post updates, the resident and the winner hear."""
+    wish_id = claimed.wish.id
+    languages = await _languages(app, [v for _, _, v in claimed.losers])
+    for chat_id, message_id, volunteer_id in claimed.losers:
+        await app.notifier.edit(
+            SentRef(chat_id, message_id),
+            Notice("offer.taken", {"id": wish_id}),
+            lang=languages.get(volunteer_id, app.settings.community.default_language),
+        )
     await refresh_group_post(app, wish_id)
-    await app.notifier.notify(wish.resident_id, Notice("task.claimed_resident", {"id": wish_id}))
-    await app.notifier.notify(user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"}))
-    return wish
+    await app.notifier.notify(
+        claimed.wish.resident_id, Notice("task.claimed_resident", {"id": wish_id})
+    )
+    await app.notifier.notify(
+        claimed.volunteer_id, Notice("task.card", {"id": wish_id, "intro": "claimed"})
+    )
 
 
-async def _language(app: AppContext, user_id: int) -> str:
+async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Wish:
+    """Take the wish and tell everyone (callers that answer the presser first use
+    :func:`take`, answer, then :func:`announce_claim`)."""
+    claimed = await take(app, session, wish_id, user_id)
+    await announce_claim(app, claimed)
+    return claimed.wish
+
+
+async def _languages(app: AppContext, user_ids: list[int]) -> dict[int, str]:
     from bot.db.models import User
 
+    if not user_ids:
+        return {}
     async with app.sessions() as session:
-        user = await session.get(User, user_id)
-        return user.language if user is not None else app.settings.community.default_language
+        rows = await session.execute(select(User.id, User.language).where(User.id.in_(user_ids)))
+        return {int(uid): str(lang) for uid, lang in rows.all()}
 
 
 @transactional

@@ -63,6 +63,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from bot.classify_cli import bench_classifier
 
         result = bench_classifier(_settings(args))
+    elif args.what == "offer":
+        from bot.bench.offer import run_offer_bench
+
+        result = asyncio.run(
+            run_offer_bench(
+                args.volunteers,
+                args.wishes,
+                args.database,
+                samples=args.samples,
+                claim_rounds=args.claim_rounds,
+                seed=args.seed,
+            )
+        )
+    elif args.what == "pipeline":
+        from bot.bench.pipeline import run_pipeline_bench
+
+        result = asyncio.run(run_pipeline_bench(args.updates, concurrency=args.concurrency))
     else:
         from bot.delivery.bench import run_broadcast_bench
 
@@ -100,13 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_classify)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("what", choices=["match", "classify", "broadcast"])
+    p.add_argument("what", choices=["match", "classify", "broadcast", "offer", "pipeline"])
     p.add_argument("--volunteers", type=int, default=30000)
     p.add_argument("--wishes", type=int, default=500)
     p.add_argument("--recipients", type=int, default=5000)
     p.add_argument("--rate", type=float, default=500)
     p.add_argument("--faults", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--samples", type=int, default=20, help="offer: wishes confirmed")
+    p.add_argument("--claim-rounds", type=int, default=3, help="offer: 50-way claims")
+    p.add_argument("--updates", type=int, default=300, help="pipeline: updates per kind")
+    p.add_argument("--concurrency", type=int, default=8, help="pipeline: people at once")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench)
     return parser

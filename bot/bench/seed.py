@@ -148,7 +148,7 @@ async def seed_district(
     ledger_rows: list[dict[str, Any]] = []
     for k in range(wishes):
         wid = k + 1
-        resident = rnd.randrange(residents)
+        resident = rnd.randrange(residents // 2, residents)  # the first half: no history
         grid_id = resident % len(grids) + 1
         created = now - timedelta(days=rnd.uniform(0, 400))
         # Someone of the wish's grid served it (grid g holds volunteers g-1, g-1+len(grids), ...).

@@ -226,6 +226,9 @@ async def seed_district(
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+        async with engine.connect() as conn:  # planner statistics, as a live database has
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
     return District(
         grids=grids,
         volunteer_tg=[VOLUNTEER_TG + i for i in range(volunteers)],

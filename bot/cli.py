@@ -113,6 +113,27 @@ def _bench_load(args: argparse.Namespace) -> dict[str, object]:
     return asyncio.run(run_load_bench(args.users, args.database, args.spam))
 
 
+def _bench_offer(args: argparse.Namespace) -> dict[str, object]:
+    from bot.bench.offer import run_offer_bench
+
+    return asyncio.run(
+        run_offer_bench(
+            args.volunteers,
+            args.wishes,
+            args.database,
+            samples=args.samples,
+            claim_rounds=args.claim_rounds,
+            seed=args.seed,
+        )
+    )
+
+
+def _bench_pipeline(args: argparse.Namespace) -> dict[str, object]:
+    from bot.bench.pipeline import run_pipeline_bench
+
+    return asyncio.run(run_pipeline_bench(args.updates, concurrency=args.concurrency))
+
+
 def _bench_broadcast(args: argparse.Namespace) -> dict[str, object]:
     from bot.delivery.bench import run_broadcast_bench
 
@@ -146,6 +167,18 @@ def _add_bench(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--users", type=int, default=500, help="residents acting at once")
     p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--spam", type=int, default=200, help="the spammer's messages")
+    p = kind(
+        "offer", "confirm to first offer card, and a 50-way claim, in a big district", _bench_offer
+    )
+    p.add_argument("--volunteers", type=int, default=30000)
+    p.add_argument("--wishes", type=int, default=100000)
+    p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--samples", type=int, default=20, help="wishes confirmed")
+    p.add_argument("--claim-rounds", type=int, default=3, help="50-way claims")
+    p.add_argument("--seed", type=int, default=1)
+    p = kind("pipeline", "updates/s and CPU per update next to a bare echo bot", _bench_pipeline)
+    p.add_argument("--updates", type=int, default=300, help="updates per kind")
+    p.add_argument("--concurrency", type=int, default=8, help="people at once")
 
 
 CONFIG_HELP = "config file (default: $WISHBOT_CONFIG or ./config.toml)"
@@ -190,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("classify", "classify wishes from stdin, one JSON object per line")
     p.set_defaults(fn=cmd_classify)
 
-    p = command("bench", "benchmarks: match, classify, broadcast, load")
+    p = command("bench", "benchmarks: match, classify, broadcast, load, offer, pipeline")
     _add_bench(p)
     p.set_defaults(fn=cmd_bench)
     return parser

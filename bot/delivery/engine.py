@@ -324,7 +324,6 @@ class DeliveryEngine:
     @_whole_transaction
     async def _claim(self, limit: int, below: int | None = None) -> int:
         async with self.app.sessions() as session:
-            await begin_write(session)
             now = self.clock()
             due = select(OutboxMessage.id).where(
                 OutboxMessage.status == PENDING,
@@ -332,6 +331,11 @@ class DeliveryEngine:
             )
             if below is not None:
                 due = due.where(OutboxMessage.priority < below)
+            # Look before taking the write lock: an idle bot polls with a read (through the
+            # claim index), and writes only when there is something to claim.
+            if await session.scalar(due.limit(1)) is None:
+                return 0
+            await begin_write(session)
             due = due.order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit)
             claim = update(OUTBOX)
             if self._is_pg:
@@ -700,8 +704,9 @@ class DeliveryEngine:
                 if now >= next_heartbeat:
                     # Through the recorder: it is this engine's only writer of its rows, so
                     # two of our own transactions never wait on each other (no deadlock).
-                    self._pending.heartbeat = True
-                    self._flush_wanted.set()
+                    if self._held:  # nothing held, nothing to renew: no write
+                        self._pending.heartbeat = True
+                        self._flush_wanted.set()
                     next_heartbeat = now + lease / 3
                 if now >= next_recovery:
                     await self._recover()
@@ -720,9 +725,13 @@ class DeliveryEngine:
         this instance's previous life (when the engine is given a stable ``engine_id``).
         """
         async with self.app.sessions() as session:
-            await begin_write(session)
             now = self.clock()
             lapsed = OutboxMessage.claimed_at < now - timedelta(seconds=self.options.lease_seconds)
+            lapsed_any = or_(lapsed, OutboxMessage.claimed_by == self.id) if own else lapsed
+            probe = select(OutboxMessage.id).where(OutboxMessage.status == SENDING, lapsed_any)
+            if await session.scalar(probe.limit(1)) is None:
+                return  # nobody's lease ran out: no write transaction
+            await begin_write(session)
             expired = (
                 select(OutboxMessage.id)
                 .where(

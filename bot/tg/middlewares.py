@@ -62,13 +62,12 @@ class ActorMiddleware(BaseMiddleware):
             data["t"] = Translator(self.app.settings.community.default_language)
             return await handler(event, data)
         session = data["session"]
-        user, _ = await actors.touch_user(
+        actor = await actors.touch_actor(
             session,
             tg_user.id,
             tg_user.full_name,
             normalize_language(tg_user.language_code),
         )
-        actor = actors.actor_of(user)
         data["actor"] = actor
         data["t"] = Translator(actor.language)
         return await handler(event, data)

@@ -105,13 +105,15 @@ async def claim_pressed(
     done_key = once.key_of(query)
     once.arm(session, done_key, actor.user_id)
     try:
-        await offers.claim(app, session, callback_data.wish_id, actor.user_id)
+        claimed = await offers.take(app, session, callback_data.wish_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
     answer = t("task.claimed_toast", id=callback_data.wish_id)
     await once.remember(session, done_key, answer)
+    # The presser hears first; the other cards, the group post and the resident after.
     await query.answer(answer, show_alert=True)
+    await offers.announce_claim(app, session, claimed)
 
 
 async def task_action(

@@ -137,6 +137,10 @@ async def test_fifty_simultaneous_claims_have_one_winner(db_url: str, clock: Man
             lambda: any(m.buttons for m in stage.fake.messages(group.id)), timeout=10
         )
         post = stage.fake.messages(group.id)[-1]
+        post_seq = stage.fake.mark()
+        offered_cards = {
+            (p.id, m.message_id) for p in people for m in p.inbox() if "适合您" in (m.text or "")
+        }
         claim_data = next(
             b.data for row in post.buttons for b in row if b.data and b.data.startswith("t:claim")
         )
@@ -150,6 +154,20 @@ async def test_fifty_simultaneous_claims_have_one_winner(db_url: str, clock: Man
         winners = [a for a in answers if a is not None and "接单成功" in (a.text or "")]
         losers = [a for a in answers if a is not None and "接走" in (a.text or "")]
         assert len(winners) == 1 and len(losers) == 49
+        # The presser hears first: the winner's answer comes before anyone else is told
+        # (the group post edit, the other offered cards, the resident's notice).
+        await stage.fake.expect(101, "接单了", timeout=10)
+        events = stage.fake.events
+        won = next(e.seq for e in events if e.kind == "callback_answer" and "接单成功" in e.text)
+        told_others = [
+            e.seq
+            for e in events
+            if e.kind in ("bot_send", "bot_edit")
+            and e.chat is not None
+            and (e.chat.id in (group.id, 101) or (e.chat.id, e.message_id) in offered_cards)
+            and e.seq > post_seq
+        ]
+        assert told_others and won < min(told_others)
         row = await wish_row(stage, wish_id)
         assert row.status == "claimed" and row.volunteer_id is not None
         # The group post updates in place: no Claim button, status claimed.

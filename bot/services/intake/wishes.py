@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import PendingInput, Resident, User, Wish
@@ -109,23 +109,22 @@ async def draft_wish(
 ) -> Draft:
     """Check a resident's new wish against the limits and understand it. Files nothing."""
     text = check_length(app, text)
-    if await session.get(Resident, user_id) is None:
+    # Only whether they are a resident: loading the profile would also load its grid.
+    if await session.scalar(select(Resident.user_id).where(Resident.user_id == user_id)) is None:
         raise UserError("wish.register_first")
     cfg = app.settings.wishes
     now = app.now()
-    open_count = await session.scalar(
-        select(func.count())
-        .select_from(Wish)
-        .where(Wish.resident_id == user_id, Wish.status.in_(wish_states.OPEN))
-    )
+    day_start = now.astimezone(app.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    open_count, today = (
+        await session.execute(  # both limits in one pass over the resident's wishes
+            select(
+                func.coalesce(func.sum(case((Wish.status.in_(wish_states.OPEN), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Wish.created_at >= day_start, 1), else_=0)), 0),
+            ).where(Wish.resident_id == user_id)
+        )
+    ).one()
     if (open_count or 0) >= cfg.max_open_per_resident:
         raise UserError("wish.too_many_open", max=cfg.max_open_per_resident)
-    day_start = now.astimezone(app.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = await session.scalar(
-        select(func.count())
-        .select_from(Wish)
-        .where(Wish.resident_id == user_id, Wish.created_at >= day_start)
-    )
     if (today or 0) >= cfg.max_per_day:
         raise UserError("wish.too_many_today", max=cfg.max_per_day)
     draft = understand(app, text, photo_file_id=photo_file_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +102,66 @@ async def touch_user(
         user = await session.get(User, uid, populate_existing=True)
         assert user is not None
     return user, False
+
+
+_ACTOR_ROW = (
+    select(
+        User.id,
+        User.telegram_id,
+        User.language,
+        User.display_name,
+        User.is_blocked,
+        Resident.user_id.label("resident_id"),
+        Resident.grid_id.label("resident_grid"),
+        Volunteer.user_id.label("volunteer_id"),
+        Volunteer.status.label("volunteer_status"),
+        Volunteer.grid_id.label("volunteer_grid"),
+        Staff.user_id.label("staff_id"),
+        Staff.is_admin,
+        Staff.grid_id.label("staff_grid"),
+    )
+    .outerjoin(Resident, Resident.user_id == User.id)
+    .outerjoin(Volunteer, Volunteer.user_id == User.id)
+    .outerjoin(Staff, Staff.user_id == User.id)
+)
+
+
+def _actor_from_row(row: Any) -> Actor:
+    roles: set[str] = set()
+    if row.resident_id is not None:
+        roles.add(ROLE_RESIDENT)
+    if row.volunteer_id is not None:
+        roles.add(ROLE_VOLUNTEER if row.volunteer_status == "approved" else ROLE_VOLUNTEER_PENDING)
+    if row.staff_id is not None:
+        roles.add(ROLE_STAFF)
+        if row.is_admin:
+            roles.add(ROLE_ADMIN)
+    return Actor(
+        user_id=row.id,
+        telegram_id=row.telegram_id or 0,
+        language=row.language,
+        display_name=row.display_name or "",
+        roles=frozenset(roles),
+        grid_id=row.resident_grid if row.resident_id is not None else row.volunteer_grid,
+        staff_grid_id=row.staff_grid if row.staff_id is not None else None,
+    )
+
+
+async def touch_actor(
+    session: AsyncSession, telegram_id: int, display_name: str, language: str
+) -> Actor:
+    """The person behind an update, in one SELECT (user, profiles and roles joined).
+
+    Only a first contact, a new Telegram name or a return after blocking the bot writes (then
+    through :func:`touch_user`); an ordinary update reads one row.
+    """
+    row = (await session.execute(_ACTOR_ROW.where(User.telegram_id == telegram_id))).first()
+    if row is not None and not row.is_blocked:
+        new_name = display_name[:128] if display_name else row.display_name
+        if new_name == row.display_name:
+            return _actor_from_row(row)
+    user, _ = await touch_user(session, telegram_id, display_name, language)
+    return actor_of(user)
 
 
 @transactional

@@ -8,6 +8,7 @@ claim wins: a conditional UPDATE on the wish, so two presses can never both win.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,13 @@ from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice, SentRef
 from bot.services.people.registration import staff_for_grid
 from bot.services.tasks import task_refs
-from bot.services.tasks.volunteer_pool import ACTIVE, build_pool, engine_slots, engine_weights
+from bot.services.tasks.volunteer_pool import (
+    ACTIVE,
+    build_pool,
+    engine_slots,
+    engine_weights,
+    load_grids,
+)
 from matching.ranking import ExplainResult, Ranked, WishQuery, explain, rank
 from matching.slots import hours_until_next, slots_overlapping
 
@@ -97,10 +104,15 @@ def round_minutes(app: AppContext, wish: Wish) -> int:
 async def next_round(
     app: AppContext, wish_id: int, *, actor_id: int | None = None
 ) -> RoundResult | None:
-    """Offer the wish to the next best volunteers. None if the wish is not open for offers."""
+    """Offer the wish to the next best volunteers. None if the wish is not open for offers.
+
+    Reads first, in a plain read transaction that blocks nobody (the volunteers of the round's
+    grids only, see ``build_pool``), then writes in one short transaction that takes the
+    round with a conditional UPDATE: if someone claimed the wish or another round started in
+    between, this round is dropped rather than offered twice.
+    """
     settings = app.settings
     async with app.sessions() as session:
-        await begin_write(session)
         wish = await session.get(Wish, wish_id, populate_existing=True)
         if (
             wish is None
@@ -108,34 +120,36 @@ async def next_round(
             or wish.volunteer_id is not None
         ):
             return None
-        ctx = await build_pool(session, settings, app.now())
-        resident = await session.get(Resident, wish.resident_id)
+        read_round = wish.offer_round
+        grid_map = await load_grids(session)
+        building = await session.scalar(
+            select(Resident.building).where(Resident.user_id == wish.resident_id)
+        )
         asked = set(
             (
                 await session.scalars(select(Offer.volunteer_id).where(Offer.wish_id == wish_id))
             ).all()
         )
-        query = wish_query(
-            app,
-            wish,
-            (resident.building or "") if resident else "",
-            ctx.grid_community.get(wish.grid_id, -1),
-            asked,
-        )
         chosen: list[Ranked] = []
-        round_no = wish.offer_round
+        round_no = read_round
         while not chosen:
             round_no += 1
             area = _round_area(
                 wish,
                 round_no,
                 settings.matching.grid_rounds,
-                ctx.grid_codes,
-                ctx.neighbours,
-                ctx.grid_community,
+                grid_map.grid_codes,
+                grid_map.neighbours,
+                grid_map.grid_community,
             )
             if area is None:
                 break
+            ctx = await build_pool(
+                session, settings, app.now(), grids=area.tolist(), grid_map=grid_map
+            )
+            query = wish_query(
+                app, wish, building or "", grid_map.grid_community.get(wish.grid_id, -1), asked
+            )
             chosen = rank(
                 ctx.pool,
                 query,
@@ -143,10 +157,32 @@ async def next_round(
                 settings.matching.offer_k,
                 allowed_grids=area,
             )
+        grid = await session.get(Grid, wish.grid_id)
+        group_chat = grid.group_chat_id if grid is not None else None
+        staff = [] if chosen else await staff_for_grid(session, wish.grid_id)
+        await session.commit()  # end the read transaction before taking the write lock
+
         now = app.now()
+        await begin_write(session)
+        taken = await session.execute(
+            update(Wish)
+            .where(
+                Wish.id == wish_id,
+                Wish.offer_round == read_round,
+                Wish.status.in_(("approved", "offered")),
+                Wish.volunteer_id.is_(None),
+            )
+            .values(offer_round=round_no, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            await session.rollback()
+            return None  # claimed, cancelled or moved on meanwhile
+        wish = await session.get(Wish, wish_id, populate_existing=True)
+        assert wish is not None
         first_offer = wish.status == "approved"
+        offers: list[Offer] = []
         if chosen:
-            wish.offer_round = round_no
             if wish.status == "approved":
                 wish_states.move(
                     session,
@@ -185,18 +221,16 @@ async def next_round(
                 payload={"wish_id": wish_id, "round": round_no},
             )
         else:
-            wish.offer_round = round_no
             wish_states.note(session, wish, history_note("no_volunteer"), actor_id=actor_id, at=now)
-        grid = await session.get(Grid, wish.grid_id)
-        group_chat = grid.group_chat_id if grid is not None else None
-        staff = [] if chosen else await staff_for_grid(session, wish.grid_id)
         await session.commit()
-        offer_ids = [(o.id, o.volunteer_id) for o in offers] if chosen else []
+        offer_ids = [(o.id, o.volunteer_id) for o in offers]
 
+    refs: list[tuple[int, SentRef]] = []
     for offer_id, volunteer_id in offer_ids:
         ref = await app.notifier.notify(volunteer_id, Notice("offer.card", {"offer_id": offer_id}))
         if ref is not None:
-            await _store_ref(app, offer_id, ref)
+            refs.append((offer_id, ref))
+    await _store_refs(app, refs)
     if first_offer and chosen and group_chat:
         await post_to_group(app, wish_id, group_chat)
     for staff_id in staff:
@@ -205,14 +239,18 @@ async def next_round(
     return RoundResult(wish_id, round_no, [v for _, v in offer_ids], exhausted=not chosen)
 
 
-async def _store_ref(app: AppContext, offer_id: int, ref: SentRef) -> None:
+async def _store_refs(app: AppContext, refs: list[tuple[int, SentRef]]) -> None:
+    """Where each offer card landed (to edit it later), in one write transaction."""
+    if not refs:
+        return
     async with app.sessions() as session:
         await begin_write(session)
-        await session.execute(
-            update(Offer)
-            .where(Offer.id == offer_id)
-            .values(chat_id=ref.chat_id, message_id=ref.message_id)
-        )
+        for offer_id, ref in refs:
+            await session.execute(
+                update(Offer)
+                .where(Offer.id == offer_id)
+                .values(chat_id=ref.chat_id, message_id=ref.message_id)
+            )
         await session.commit()
 
 
@@ -260,9 +298,52 @@ async def _volunteer_may_claim(session: AsyncSession, wish: Wish, user_id: int) 
     return volunteer
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claim that won, and whose offer cards must now say "taken"."""
+
+    wish: Wish
+    volunteer_id: int
+    losers: list[tuple[int, int, int]]  # (chat id, message id, volunteer user id)
+
+
+# Presses on one wish in this process take turns here, woken as soon as the one before is
+# done, instead of all polling SQLite's write lock (its busy handler sleeps up to 100 ms a
+# try). The database's conditional UPDATE still decides between processes.
+_claim_turns: dict[int, tuple[asyncio.Lock, list[int]]] = {}  # wish id -> (lock, [pressers])
+
+
+async def take(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Claimed:
+    """The first valid claim wins: the database part of a claim, nobody told yet.
+
+    A press on a wish someone already holds is answered from a fresh plain read, without
+    the write lock (50 presses at once used to take turns on it, the winner included).
+    """
+    turn, pressers = _claim_turns.setdefault(wish_id, (asyncio.Lock(), [0]))
+    pressers[0] += 1
+    try:
+        async with turn:
+            return await _take(app, session, wish_id, user_id)
+    finally:
+        pressers[0] -= 1
+        if not pressers[0]:
+            _claim_turns.pop(wish_id, None)
+
+
 @transactional
-async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Wish:
-    """The first valid claim wins; everyone else holding an offer is told it is taken."""
+async def _take(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Claimed:
+    if session.in_transaction():
+        await session.commit()  # a snapshot from before the last claim would not see it
+    holder = (
+        await session.execute(select(Wish.status, Wish.volunteer_id).where(Wish.id == wish_id))
+    ).first()
+    if holder is None:
+        raise UserError("wish.unknown", id=wish_id)
+    if holder.volunteer_id is not None and holder.status in ACTIVE:
+        raise UserError(
+            "task.already_yours" if holder.volunteer_id == user_id else "task.already_taken",
+            id=wish_id,
+        )
     await begin_write(session)
     wish = await session.get(Wish, wish_id, populate_existing=True)
     if wish is None:
@@ -296,7 +377,7 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
     )
     losers = (
         await session.execute(
-            select(Offer.id, Offer.chat_id, Offer.message_id, Offer.volunteer_id).where(
+            select(Offer.chat_id, Offer.message_id, Offer.volunteer_id).where(
                 Offer.wish_id == wish_id, Offer.status == "sent", Offer.volunteer_id != user_id
             )
         )
@@ -324,29 +405,51 @@ async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
     await session.commit()
     wish = await session.get(Wish, wish_id, populate_existing=True)
     assert wish is not None
-    for _, chat_id, message_id, volunteer_id in losers:
-        if chat_id is not None and message_id is not None:
-            await app.notifier.edit(
-                SentRef(chat_id, message_id),
-                Notice("offer.taken", {"id": wish_id}),
-                lang=await _language(app, volunteer_id),
-            )
-    await refresh_group_post(app, wish_id)
-    await app.notifier.notify(wish.resident_id, Notice("task.claimed_resident", {"id": wish_id}))
-    ref = await app.notifier.notify(
-        user_id, Notice("task.card", {"id": wish_id, "intro": "claimed"})
+    return Claimed(
+        wish,
+        user_id,
+        [(int(c), int(m), int(v)) for c, m, v in losers if c is not None and m is not None],
     )
-    if ref is not None:
-        await task_refs.remember(session, wish_id, user_id, ref)
-    return wish
 
 
-async def _language(app: AppContext, user_id: int) -> str:
+async def announce_claim(app: AppContext, session: AsyncSession, claimed: Claimed) -> None:
+    """Tell everyone else, after the presser has had their answer: the other offered
+    volunteers' cards say "taken", the group post updates, the resident and the winner hear."""
+    wish_id = claimed.wish.id
+    languages = await _languages(app, [v for _, _, v in claimed.losers])
+    for chat_id, message_id, volunteer_id in claimed.losers:
+        await app.notifier.edit(
+            SentRef(chat_id, message_id),
+            Notice("offer.taken", {"id": wish_id}),
+            lang=languages.get(volunteer_id, app.settings.community.default_language),
+        )
+    await refresh_group_post(app, wish_id)
+    await app.notifier.notify(
+        claimed.wish.resident_id, Notice("task.claimed_resident", {"id": wish_id})
+    )
+    ref = await app.notifier.notify(
+        claimed.volunteer_id, Notice("task.card", {"id": wish_id, "intro": "claimed"})
+    )
+    if ref is not None:  # remembered, so the card can be redrawn when the wish changes
+        await task_refs.remember(session, wish_id, claimed.volunteer_id, ref)
+
+
+async def claim(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Wish:
+    """Take the wish and tell everyone (callers that answer the presser first use
+    :func:`take`, answer, then :func:`announce_claim`)."""
+    claimed = await take(app, session, wish_id, user_id)
+    await announce_claim(app, session, claimed)
+    return claimed.wish
+
+
+async def _languages(app: AppContext, user_ids: list[int]) -> dict[int, str]:
     from bot.db.models import User
 
+    if not user_ids:
+        return {}
     async with app.sessions() as session:
-        user = await session.get(User, user_id)
-        return user.language if user is not None else app.settings.community.default_language
+        rows = await session.execute(select(User.id, User.language).where(User.id.in_(user_ids)))
+        return {int(uid): str(lang) for uid, lang in rows.all()}
 
 
 @transactional
@@ -432,7 +535,15 @@ async def why(
     wish = await session.get(Wish, wish_id)
     if wish is None:
         raise UserError("wish.unknown", id=wish_id)
-    ctx = await build_pool(session, app.settings, app.now())
+    grid_map = await load_grids(session)
+    community = grid_map.grid_community.get(wish.grid_id, -1)
+    area = [g for g, c in grid_map.grid_community.items() if c == community]
+    own_grid = await session.scalar(
+        select(Volunteer.grid_id).where(Volunteer.user_id == volunteer_user_id)
+    )
+    if own_grid is not None:
+        area.append(own_grid)
+    ctx = await build_pool(session, app.settings, app.now(), grids=area, grid_map=grid_map)
     resident = await session.get(Resident, wish.resident_id)
     query = wish_query(
         app,

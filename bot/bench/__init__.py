@@ -1,0 +1,1 @@
+"""Benchmarks that drive the real bot: offer rounds, claims and the cost per update."""

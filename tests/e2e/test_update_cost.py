@@ -1,0 +1,126 @@
+"""What one update costs in SQL statements (counted, never timed), and an idle bot's polling.
+
+Before: a registered user's `/start` read the user and then each profile and grid in its own
+SELECT (5 for the person alone); the outbox claimer took SQLite's write lock every 0.2 s
+even with nothing to send.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.demo.stage import Stage
+from bot.services.people import actors
+from tests.conftest import ManualClock
+from tests.e2e.seed import resident, volunteer
+
+pytestmark = pytest.mark.e2e
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def kinds(seen: list[str]) -> collections.Counter[str]:
+    return collections.Counter(
+        "BEGIN IMMEDIATE" if s.startswith("BEGIN IMMEDIATE") else s.split()[0].upper() for s in seen
+    )
+
+
+def person_reads(seen: list[str]) -> int:
+    """Statements that read the person: users or one of their profiles."""
+    return sum(
+        1
+        for s in seen
+        if s.startswith("SELECT")
+        and any(f"FROM {t} " in s + " " for t in ("users", "residents", "volunteers", "staff"))
+    )
+
+
+async def _quiet_stage(stage: Stage) -> AsyncEngine:
+    """The update's own statements only: the outbox engine polls on the same engine."""
+    assert stage.runner is not None
+    await stage.runner.delivery.stop()
+    engine = stage.runner.engine
+    assert engine is not None
+    return engine
+
+
+async def test_start_of_a_registered_user_reads_the_person_once(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    async with Stage(sqlite_url, clock=clock) as stage:
+        ann = stage.person(101, "张阿姨")
+        await resident(stage, ann)
+        engine = await _quiet_stage(stage)
+        with statements(engine) as seen:
+            await ann.say("/start", expect="使用说明")
+            await stage.fake.settle()
+        counts = kinds(seen)
+        assert person_reads(seen) == 1, seen  # was 5: user, staff, resident, volunteer, grid
+        assert counts["SELECT"] <= 4, seen
+        assert len(seen) <= 10, seen  # was 13 (and ~20 with the outbox's polling)
+        assert counts["UPDATE"] == 0, seen  # nothing about the person changed: no write
+
+
+async def test_wish_to_card_stays_under_its_statement_ceiling(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    async with Stage(sqlite_url, clock=clock) as stage:
+        ann = stage.person(101, "张阿姨")
+        await resident(stage, ann)
+        engine = await _quiet_stage(stage)
+        with statements(engine) as seen:
+            await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")
+            await stage.fake.settle()
+        counts = kinds(seen)
+        assert sum(1 for s in seen if "FROM users" in s) == 1, seen
+        assert not any("FROM grids" in s for s in seen), seen  # no profile loaded whole
+        assert counts["SELECT"] <= 8, seen  # was 11
+        assert len(seen) <= 14, seen  # was 17 (32 SELECTs with the outbox's polling)
+
+
+async def test_an_idle_outbox_is_polled_with_reads_only(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    async with Stage(sqlite_url, clock=clock) as stage:
+        engine = await _quiet_stage(stage)
+        assert stage.runner is not None
+        delivery = stage.runner.delivery
+        with statements(engine) as seen:
+            for _ in range(5):
+                assert await delivery._claim(10) == 0
+            await delivery._recover()
+        counts = kinds(seen)
+        assert counts["SELECT"] == 6, seen
+        assert counts["BEGIN IMMEDIATE"] == 0 and counts["UPDATE"] == 0, seen
+
+
+async def test_one_row_actor_matches_the_profiles(sqlite_url: str, clock: ManualClock) -> None:
+    async with Stage(sqlite_url, admins=(9001,), clock=clock) as stage:
+        await stage.person(9001, "王主任").say("/start")
+        ann = stage.person(101, "张阿姨")
+        li = stage.person(201, "李明")
+        await resident(stage, ann)
+        await volunteer(stage, li, grid="G01")
+        for person in (ann, li, stage.person(9001, "王主任")):
+            async with stage.app.sessions() as session:
+                one_row = await actors.touch_actor(session, person.id, person.user.first_name, "")
+                user, _ = await actors.touch_user(session, person.id, person.user.first_name, "")
+                assert one_row == actors.actor_of(user)

@@ -1,0 +1,105 @@
+"""Outcome figures from the database, for any period and scope (a set of grids or all).
+
+The math lives in :mod:`outcome_math` over plain records; this module only loads them, with a
+few indexed queries, so the dashboard, `/stats` and the community simulator share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Volunteer, Wish, WishEvent
+from bot.services.reports.outcome_math import Outcomes, WishRecord, outcomes
+
+Grids = Collection[int] | None  # None: every grid
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """[start, end) in UTC, with the key people pick it by: today, 7d, 30d."""
+
+    key: str
+    start: datetime
+    end: datetime
+
+
+def window(key: str, now: datetime, tz_midnight: datetime) -> Window:
+    """today (since local midnight), 7d or 30d back from now."""
+    if key == "today":
+        return Window(key, tz_midnight, now)
+    days = {"7d": 7, "30d": 30}.get(key, 30)
+    return Window(key if key in ("7d", "30d") else "30d", now - timedelta(days=days), now)
+
+
+def _in_grids(column: ColumnElement[int], grids: Grids) -> list[ColumnElement[bool]]:
+    return [] if grids is None else [column.in_(list(grids))]
+
+
+def approved_at_column() -> ColumnElement[datetime]:
+    """When the wish was first opened to volunteers (its first move to approved)."""
+    return (
+        select(func.min(WishEvent.at))
+        .where(WishEvent.wish_id == Wish.id, WishEvent.to_status == "approved")
+        .correlate(Wish)
+        .scalar_subquery()
+    )
+
+
+def _records_query(start: datetime, end: datetime, grids: Grids) -> Select[tuple[object, ...]]:
+    return select(
+        Wish.id,
+        Wish.grid_id,
+        Wish.category,
+        Wish.status,
+        Wish.created_at,
+        approved_at_column(),
+        Wish.claimed_at,
+        Wish.done_at,
+        Wish.volunteer_id,
+        Wish.rating,
+    ).where(Wish.created_at >= start, Wish.created_at < end, *_in_grids(Wish.grid_id, grids))
+
+
+async def load_records(
+    session: AsyncSession, start: datetime, end: datetime, grids: Grids = None
+) -> list[WishRecord]:
+    """Every wish filed in [start, end) in the scope, as plain records."""
+    rows = await session.execute(_records_query(start, end, grids))
+    return [
+        WishRecord(
+            id=int(r[0]),  # type: ignore[call-overload]
+            grid_id=int(r[1]),  # type: ignore[call-overload]
+            category=str(r[2]),
+            status=str(r[3]),
+            created_at=r[4],  # type: ignore[arg-type]
+            approved_at=r[5],  # type: ignore[arg-type]
+            claimed_at=r[6],  # type: ignore[arg-type]
+            done_at=r[7],  # type: ignore[arg-type]
+            volunteer_id=r[8],  # type: ignore[arg-type]
+            rating=r[9],  # type: ignore[arg-type]
+        )
+        for r in rows
+    ]
+
+
+async def volunteer_pool(session: AsyncSession, grids: Grids = None) -> list[int]:
+    """Approved volunteers living in the scope: the people tasks could be spread over."""
+    ids = await session.scalars(
+        select(Volunteer.user_id).where(
+            Volunteer.status == "approved", *_in_grids(Volunteer.grid_id, grids)
+        )
+    )
+    return [int(i) for i in ids]
+
+
+async def outcome_figures(
+    session: AsyncSession, start: datetime, end: datetime, grids: Grids = None
+) -> Outcomes:
+    """The outcome figures of the wishes filed in [start, end) in the scope."""
+    records = await load_records(session, start, end, grids)
+    return outcomes(records, await volunteer_pool(session, grids))

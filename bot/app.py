@@ -33,6 +33,7 @@ from bot.tg.commands import set_default_commands
 from bot.tg.dispatcher import build_dispatcher
 from bot.tg.fsm_storage import SQLStorage
 from bot.tg.notifier import TelegramNotifier
+from bot.web.app import WebServer
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -116,6 +117,7 @@ class BotRunner:
         self._task: asyncio.Task[None] | None = None
         self._last = _LastUpdate()
         self.started = asyncio.Event()
+        self.web: WebServer | None = None
 
     async def setup(self) -> AppContext:
         settings = self.settings
@@ -145,6 +147,8 @@ class BotRunner:
         self.dp = build_dispatcher(app, await make_storage(settings, app))
         self.dp.update.outer_middleware(self._last)
         self.dp.shutdown.register(self._drain)
+        if settings.web.enabled:
+            self.web = WebServer(app)
         return app
 
     async def run(self, *, handle_signals: bool = True) -> None:
@@ -173,6 +177,8 @@ class BotRunner:
 
     async def _on_startup(self) -> None:
         await self.delivery.start()
+        if self.web is not None:
+            await self.web.start()
         if self.run_clock:
             self.clock_jobs.start()
         self.started.set()
@@ -181,6 +187,8 @@ class BotRunner:
         """Let in-flight handlers finish (bounded), then confirm the handled updates."""
         assert self.dp is not None and self.bot is not None
         self.clock_jobs.stop()
+        if self.web is not None:
+            await self.web.stop()
         pending = set(self.dp._handle_update_tasks)  # aiogram keeps no public handle on them
         if pending:
             log.info("waiting for %d update(s) in progress", len(pending))

@@ -15,6 +15,7 @@ from bot.services.errors import UserError
 from bot.services.intake import wish_states
 from bot.services.intake.classifier import classifier_of
 from bot.services.intake.routing import after_approval
+from bot.services.intake.staff_cards import refresh_review_cards
 from bot.services.notices import Notice
 
 REASON_MAX = 300
@@ -67,6 +68,7 @@ async def set_category(
     audit.record(session, staff_user_id, "wish.recategorise", "wish", wish_id, category=category)
     await session.commit()
     classifier_of(app).learn(wish.text, category)
+    await refresh_review_cards(app, wish_id)
     return wish
 
 
@@ -90,6 +92,7 @@ async def approve(
     wish_states.move(session, wish, "approved", actor_id=staff_user_id, at=app.now())
     audit.record(session, staff_user_id, "wish.approve", "wish", wish_id, difficulty=difficulty)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(wish.resident_id, Notice("wish.approved_notice", {"id": wish.id}))
     await after_approval(app, wish.id)
     return wish
@@ -109,6 +112,7 @@ async def reject(
     wish_states.move(session, wish, "rejected", actor_id=staff_user_id, at=app.now(), note=reason)
     audit.record(session, staff_user_id, "wish.reject", "wish", wish_id)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(
         wish.resident_id, Notice("wish.rejected_notice", {"id": wish.id, "reason": reason})
     )
@@ -134,6 +138,7 @@ async def merge(
     wish_states.note(session, target, f"merged #{wish_id}", actor_id=staff_user_id, at=now)
     audit.record(session, staff_user_id, "wish.merge", "wish", wish_id, into=into_id)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(
         wish.resident_id, Notice("wish.merged_notice", {"id": wish.id, "into": into_id})
     )
@@ -172,6 +177,7 @@ async def escalate(
     )
     audit.record(session, staff_user_id, "wish.escalate", "wish", wish_id, department=department)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(
         wish.resident_id,
         Notice("wish.escalated_notice", {"id": wish.id, "department": departments[department]}),
@@ -218,6 +224,7 @@ async def answer_escalation(
     )
     audit.record(session, staff_user_id, "wish.escalation_answer", "wish", wish_id, close=close)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     kind = "wish.escalation_closed_notice" if close else "wish.escalation_reopened_notice"
     await app.notifier.notify(wish.resident_id, Notice(kind, {"id": wish.id, "answer": answer}))
     if not close:

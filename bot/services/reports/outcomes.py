@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Volunteer, Wish, WishEvent
@@ -36,7 +37,7 @@ def window(key: str, now: datetime, tz_midnight: datetime) -> Window:
     return Window(key if key in ("7d", "30d") else "30d", now - timedelta(days=days), now)
 
 
-def _in_grids(column: ColumnElement[int], grids: Grids) -> list[ColumnElement[bool]]:
+def _in_grids(column: Any, grids: Grids) -> list[ColumnElement[bool]]:
     return [] if grids is None else [column.in_(list(grids))]
 
 
@@ -50,7 +51,7 @@ def approved_at_column() -> ColumnElement[datetime]:
     )
 
 
-def _records_query(start: datetime, end: datetime, grids: Grids) -> Select[tuple[object, ...]]:
+def _records_query(start: datetime, end: datetime, grids: Grids) -> Any:
     return select(
         Wish.id,
         Wish.grid_id,
@@ -69,22 +70,25 @@ async def load_records(
     session: AsyncSession, start: datetime, end: datetime, grids: Grids = None
 ) -> list[WishRecord]:
     """Every wish filed in [start, end) in the scope, as plain records."""
-    rows = await session.execute(_records_query(start, end, grids))
-    return [
-        WishRecord(
-            id=int(r[0]),  # type: ignore[call-overload]
-            grid_id=int(r[1]),  # type: ignore[call-overload]
-            category=str(r[2]),
-            status=str(r[3]),
-            created_at=r[4],  # type: ignore[arg-type]
-            approved_at=r[5],  # type: ignore[arg-type]
-            claimed_at=r[6],  # type: ignore[arg-type]
-            done_at=r[7],  # type: ignore[arg-type]
-            volunteer_id=r[8],  # type: ignore[arg-type]
-            rating=r[9],  # type: ignore[arg-type]
+    result = await session.execute(_records_query(start, end, grids))
+    records = []
+    for row in result:
+        r: Any = row
+        records.append(
+            WishRecord(
+                id=int(r[0]),
+                grid_id=int(r[1]),
+                category=str(r[2]),
+                status=str(r[3]),
+                created_at=r[4],
+                approved_at=r[5],
+                claimed_at=r[6],
+                done_at=r[7],
+                volunteer_id=r[8],
+                rating=r[9],
+            )
         )
-        for r in rows
-    ]
+    return records
 
 
 async def volunteer_pool(session: AsyncSession, grids: Grids = None) -> list[int]:

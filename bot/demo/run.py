@@ -6,17 +6,23 @@ a fresh SQLite file. It prints who wrote what, what the bot answered, which butt
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import shutil
+import signal
+import socket
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.db.models import Resident, Volunteer, Wish
+from bot.db.models import Resident, User, Volunteer, Wish
+from bot.demo.history import seed_history
 from bot.demo.stage import Person, Stage
 from bot.fakeapi.records import Event
+from bot.services import web_access
 
 ADMIN_ID = 9001
 SHOWN = {"user_text", "user_press", "user_contact", "user_photo", "bot_send", "bot_edit"}
@@ -278,21 +284,57 @@ async def script(stage: Stage, log: Transcript) -> dict[str, int]:
         }
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _dashboard_links(stage: Stage) -> tuple[str, str]:
+    """A staff login link for the admin and a wall-screen link (the web part, on the demo)."""
+    app = stage.app
+    await seed_history(app)
+    async with app.sessions() as session:
+        admin = await session.scalar(select(User.id).where(User.telegram_id == ADMIN_ID))
+        assert admin is not None
+        login = await web_access.issue_login_link(app, session, admin)
+        _, secret = await web_access.issue_display_token(app, session, admin, "演示大屏", None)
+    return login, f"{app.settings.web.base_url}/display/{secret}"
+
+
 async def main(*, keep: bool = False, quiet: bool = False) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     folder = Path(tempfile.mkdtemp(prefix="wishbot-demo-"))
     db_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
     log = Transcript({}, quiet)
+    web = {"host": "127.0.0.1", "port": _free_port()}
     try:
-        async with Stage(db_url, admins=(ADMIN_ID,)) as stage:
+        async with Stage(db_url, admins=(ADMIN_ID,), web=web) as stage:
             stage.fake.on_event = log
             summary = await script(stage, log)
+            login, display = await _dashboard_links(stage)
+            print("\n=== 小结 · summary ===")
+            for key, value in summary.items():
+                print(f"{key}: {value}")
+            print("\n=== 网页工作台 · dashboard ===")
+            print(f"staff login (one use, 5 min; /web in the bot gives a new one): {login}")
+            print(f"wall screen (read only): {display}")
+            if keep:
+                print(f"database kept at {folder / 'demo.db'}")
+                print("the bot and the dashboard keep running: press Ctrl-C to stop")
+                await _until_interrupted()
+            else:
+                print("(run `wishbot demo --keep` to open them: the demo stops here)")
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    print("\n=== 小结 · summary ===")
-    for key, value in summary.items():
-        print(f"{key}: {value}")
-    if keep:
-        print(f"database kept at {folder / 'demo.db'}")
     return 0
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -33,8 +33,9 @@ def _style(dark: bool) -> Style:
     )
 
 
-def _config(dark: bool, title: str) -> pygal.Config:
+def _config(dark: bool, title: str, no_data: str) -> pygal.Config:
     config = pygal.Config()
+    config.no_data_text = no_data
     config.js = []  # no tooltips script: nothing loaded from anywhere
     config.css = ["file://style.css", "file://graph.css"]  # pygal's own, inlined in the SVG
     config.style = _style(dark)
@@ -44,11 +45,14 @@ def _config(dark: bool, title: str) -> pygal.Config:
     config.legend_at_bottom = True
     config.print_values = True
     config.margin = 12
+    config.truncate_label = -1  # whole category names, never '…'
     return config
 
 
-def bar(title: str, labels: Sequence[str], values: Sequence[float], dark: bool = False) -> bytes:
-    chart = pygal.HorizontalBar(_config(dark, title))
+def bar(
+    title: str, labels: Sequence[str], values: Sequence[float], no_data: str, dark: bool = False
+) -> bytes:
+    chart = pygal.HorizontalBar(_config(dark, title, no_data))
     chart.show_legend = False
     chart.x_labels = list(labels)
     chart.add(title, list(values))
@@ -59,9 +63,11 @@ def trend(
     title: str,
     days: Sequence[str],
     series: Sequence[tuple[str, Sequence[int]]],
+    no_data: str,
     dark: bool = False,
 ) -> bytes:
-    config = _config(dark, title)
+    config = _config(dark, title, no_data)
+    config.width, config.height = 1400, 380
     config.print_values = False
     config.x_label_rotation = 30
     config.show_minor_x_labels = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.demo.run import main
@@ -27,3 +29,5 @@ async def test_the_demo_runs_to_its_summary(capsys: pytest.CaptureFixture[str]) 
     assert "wishes_closed: 1" in summary
     for shown in ("积分到账", "取货码", "已确认领取", "已开始发送", "签到成功"):
         assert shown in out
+    assert re.search(r"staff login .*: http://127\.0\.0\.1:\d+/login/\S+", out)
+    assert re.search(r"wall screen .*: http://127\.0\.0\.1:\d+/display/\S+", out)

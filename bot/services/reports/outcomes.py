@@ -30,11 +30,12 @@ class Window:
 
 
 def window(key: str, now: datetime, tz_midnight: datetime) -> Window:
-    """today (since local midnight), 7d or 30d back from now."""
+    """today (since local midnight), 7d or 30d back, up to and including this moment."""
+    end = now + timedelta(seconds=1)
     if key == "today":
-        return Window(key, tz_midnight, now)
+        return Window(key, tz_midnight, end)
     days = {"7d": 7, "30d": 30}.get(key, 30)
-    return Window(key if key in ("7d", "30d") else "30d", now - timedelta(days=days), now)
+    return Window(key if key in ("7d", "30d") else "30d", now - timedelta(days=days), end)
 
 
 def _in_grids(column: Any, grids: Grids) -> list[ColumnElement[bool]]:

@@ -36,7 +36,27 @@ async def load_overview(app: AppContext, viewer: Viewer, key: str, cached: bool)
     return data
 
 
+_charts_cache: dict[tuple[object, ...], tuple[float, dict[str, Any]]] = {}
+
+
 def chart_context(
+    request: web.Request, app: AppContext, t: Translator, data: Overview, dark: bool
+) -> dict[str, Any]:
+    """Charts and their tables; the big screen reuses the SVGs of the same cached overview."""
+    if not dark:  # the normal view is never cached
+        return _render_charts(request, app, t, data, dark)
+    key = (id(data), t.lang, dark)
+    hit = _charts_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    context = _render_charts(request, app, t, data, dark)
+    for stale in [k for k, (until, _) in _charts_cache.items() if until <= time.monotonic()]:
+        del _charts_cache[stale]
+    _charts_cache[key] = (time.monotonic() + CACHE_SECONDS, context)
+    return context
+
+
+def _render_charts(
     request: web.Request, app: AppContext, t: Translator, data: Overview, dark: bool
 ) -> dict[str, Any]:
     store = request.app[CHARTS]
@@ -46,11 +66,12 @@ def chart_context(
         (c.name(t.lang) if (c := cats.get(cid)) else cid, n) for cid, n in data.by_category.items()
     ]
     days = [d.strftime("%m-%d") for d, _, _ in data.trend]
+    none = t("web.no_data")
     status_svg = charts.bar(
-        t("web.chart_status"), [s for s, _ in statuses], [n for _, n in statuses], dark
+        t("web.chart_status"), [s for s, _ in statuses], [n for _, n in statuses], none, dark
     )
     category_svg = charts.bar(
-        t("web.chart_category"), [c for c, _ in categories], [n for _, n in categories], dark
+        t("web.chart_category"), [c for c, _ in categories], [n for _, n in categories], none, dark
     )
     trend_svg = charts.trend(
         t("web.chart_trend"),
@@ -59,6 +80,7 @@ def chart_context(
             (t("web.filed"), [f for _, f, _ in data.trend]),
             (t("web.done"), [d for _, _, d in data.trend]),
         ],
+        none,
         dark,
     )
     return {

@@ -29,6 +29,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         items=items,
         ages={w.id: (now - w.created_at).total_seconds() / 3600 for w in items},
         categories=app.settings.categories.resolved,
+        category_names={c.id: c.name(viewer.language) for c in app.settings.categories.resolved},
         departments=app.settings.community.departments,
         deadlines=DEADLINE_DAYS,
         done=request.query.get("done"),

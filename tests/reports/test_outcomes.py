@@ -64,6 +64,8 @@ def test_outcomes_match_the_hand_computed_figures() -> None:
     # tasks done: 10→2, 12→1, 11 and 13 none: Gini of [0,0,1,2] = 14 / (2·16·0.75)
     assert o.volunteers_serving == 2 and o.tasks_per_volunteer_max == 2
     assert o.tasks_gini == pytest.approx(7 / 12)
+    # the same pool given as a number of idle members (what the database loader does)
+    assert outcomes(FIXTURE, idle=2).tasks_gini == pytest.approx(7 / 12)
 
 
 def test_an_empty_period_has_no_figures_rather_than_zeros() -> None:

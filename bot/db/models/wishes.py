@@ -16,7 +16,10 @@ class Wish(Base):
 
     __tablename__ = "wishes"
     # The dashboard filters by grid and filing date (overview, wish search).
-    __table_args__ = (Index("ix_wishes_grid_created", "grid_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_wishes_grid_created", "grid_id", "created_at"),
+        Index("ix_wishes_done_at", "done_at"),  # active volunteers this month
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -59,6 +62,8 @@ class WishEvent(Base):
     """One transition of a wish's state machine (or a note on it): who, when, why."""
 
     __tablename__ = "wish_events"
+    # The dashboard finds each wish's first approval in a period.
+    __table_args__ = (Index("ix_wish_events_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"), index=True)

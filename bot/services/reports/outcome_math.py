@@ -15,7 +15,7 @@ Definitions (one wish = one record; the cohort is whatever the caller selected):
   unserved share = finished without any volunteer ÷ finished (nobody took it, or it timed out);
   completion = finished with the work done ÷ finished.
 - satisfaction: mean of the ratings given (1–5) and the share of 4–5 stars.
-- tasks per volunteer: tasks done per volunteer, counting the ``pool`` of volunteers who did
+- tasks per volunteer: tasks done per volunteer, counting the volunteers of the pool who did
   none as zeros; Gini coefficient of that distribution (0 = everyone did the same, →1 = one
   person did everything) and the most any one person did.
 """
@@ -106,8 +106,9 @@ def _hours(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 3600
 
 
-def outcomes(records: Iterable[WishRecord], pool: Iterable[int] = ()) -> Outcomes:
-    """The figures of one cohort of wishes; ``pool`` = volunteers who count even with no task."""
+def outcomes(records: Iterable[WishRecord], pool: Iterable[int] = (), idle: int = 0) -> Outcomes:
+    """The figures of one cohort of wishes. ``pool``: volunteers who count even with no task
+    (ids); ``idle``: that many more volunteers with no task (when only their number is known)."""
     rows = list(records)
     approved = [r for r in rows if r.approved_at is not None]
     to_claim = [
@@ -133,7 +134,7 @@ def outcomes(records: Iterable[WishRecord], pool: Iterable[int] = ()) -> Outcome
     )
     for vid in pool:
         per_volunteer.setdefault(vid, 0)
-    counts = list(per_volunteer.values())
+    counts = list(per_volunteer.values()) + [0] * idle
     return Outcomes(
         wishes=len(rows),
         approved=len(approved),

@@ -15,7 +15,7 @@ from bot.db.models import Escalation, Grid, Wish
 from bot.services.context import AppContext
 from bot.services.intake.wish_states import OPEN
 from bot.services.reports.outcome_math import Outcomes, WishRecord, median, outcomes
-from bot.services.reports.outcomes import Grids, Window, load_records, volunteer_pool
+from bot.services.reports.outcomes import Grids, Window, idle_volunteers, load_records
 from bot.services.reports.rates import RateLine, rate_lines
 
 
@@ -55,7 +55,7 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
     tz = app.settings.tz
     scope = _scoped(grids)
     records = await load_records(session, win.start, win.end, grids)
-    figures = outcomes(records, await volunteer_pool(session, grids))
+    figures = outcomes(records, idle=await idle_volunteers(session, grids, records))
     by_status: Counter[str] = Counter(r.status for r in records)
     by_category: Counter[str] = Counter(r.category for r in records)
 

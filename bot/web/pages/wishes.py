@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, Grid, RelayMessage, Volunteer, Wish
@@ -20,6 +20,7 @@ from bot.web.app import ctx, page, staff_only
 from bot.web.scope import Viewer, may_act, may_see_grid
 
 PAGE_SIZE = 50
+COUNT_CAP = 1000
 EXPORT_MAX = 20_000
 COMPONENTS = (
     "skill", "specialty", "availability", "nearness", "load", "fairness", "reliability", "duty",
@@ -96,7 +97,8 @@ def conditions(app: AppContext, viewer: Viewer, f: Filters) -> list[ColumnElemen
         number = f.q.lstrip("#＃")
         like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         text_match = Wish.text.ilike(like, escape="\\")
-        where.append(or_(Wish.id == int(number), text_match) if number.isdigit() else text_match)
+        # A number is a wish number (the primary key): no text scan for it.
+        where.append(Wish.id == int(number) if number.isdigit() else text_match)
     return where
 
 
@@ -104,7 +106,9 @@ async def search(
     app: AppContext, session: AsyncSession, viewer: Viewer, f: Filters, limit: int, offset: int
 ) -> tuple[list[tuple[Wish, str]], int]:
     where = conditions(app, viewer, f)
-    total = await session.scalar(select(func.count()).select_from(Wish).where(*where))
+    # Counting stops at COUNT_CAP + 1 matches: a text search need not scan the whole table.
+    capped = select(Wish.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = await session.scalar(select(func.count()).select_from(capped))
     rows = await session.execute(
         select(Wish, Grid.code)
         .join(Grid, Grid.id == Wish.grid_id)
@@ -137,13 +141,16 @@ async def wishes_page(request: web.Request) -> web.StreamResponse:
         if viewer.grid_ids is not None:
             grid_query = grid_query.where(Grid.id.in_(list(viewer.grid_ids)))
         grids = list(await session.scalars(grid_query))
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
+    if total > COUNT_CAP:
+        pages = max(pages, f.page + (len(rows) == PAGE_SIZE))
     return page(
         request,
         "wishes.html",
         viewer,
         rows=rows,
         total=total,
+        more=total > COUNT_CAP,
         f=f,
         pages=pages,
         grids=grids,

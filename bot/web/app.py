@@ -156,7 +156,7 @@ async def chart_svg(request: web.Request) -> web.Response:
 
 def make_web_app(app: AppContext) -> web.Application:
     from bot.web import auth_views
-    from bot.web.pages import overview, queue, wishes
+    from bot.web.pages import overview, queue, volunteers, wishes
 
     web_app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
     web_app[APP] = app
@@ -176,6 +176,7 @@ def make_web_app(app: AppContext) -> web.Application:
     overview.routes(web_app)
     queue.routes(web_app)
     wishes.routes(web_app)
+    volunteers.routes(web_app)
     return web_app
 
 

@@ -236,3 +236,50 @@ async def test_pages_render_in_english_and_charts_are_served(web: Web) -> None:
         assert "History" in wish_html and "Please fix the stair light" in wish_html
     finally:
         await client.close()
+
+
+async def test_member_record_and_registry_follow_the_grid_scope(web: Web) -> None:
+    from bot.db.models import LedgerEntry, Volunteer
+
+    ids = {}
+    for name, grid in (("李明", "G01"), ("王二网格", "G02")):
+        uid = await web.user(name)
+        async with web.app.sessions() as s:
+            s.add(
+                Volunteer(
+                    user_id=uid,
+                    name=name,
+                    grid_id=web.grids[grid],
+                    unit="区供电公司",
+                    branch="第三党支部",
+                    occupation="电工",
+                    status="approved",
+                )
+            )
+            await s.commit()
+        ids[grid] = uid
+    await web.wish(
+        "G01", "修水管", status="verified", volunteer_id=ids["G01"], rating=5, done_at=web.clock()
+    )
+    async with web.app.sessions() as s:
+        s.add(
+            LedgerEntry(
+                user_id=ids["G01"],
+                amount=12,
+                kind="award",
+                reason="服务 #1",
+                source_type="wish",
+                source_id="1",
+            )
+        )
+        await s.commit()
+    client = await web.logged_in(web.g01_staff)
+    try:
+        record = await (await client.get(f"/volunteers/{ids['G01']}")).text()
+        assert "一人一档" in record and "服务 #1" in record and "今年已服务 1 次" in record
+        assert (await client.get(f"/volunteers/{ids['G02']}")).status == 404
+        for path in ("/volunteers", "/volunteers?format=csv"):
+            body = (await (await client.get(path)).read()).decode("utf-8-sig")
+            assert "李明" in body and "王二网格" not in body
+    finally:
+        await client.close()

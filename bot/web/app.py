@@ -31,7 +31,12 @@ CSP = (
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 # Refusals of scope say so in the status too: another grid's wish is forbidden, a missing one 404.
-ERROR_STATUS = {"staff.not_your_grid": 403, "errors.staff_only": 403, "wish.unknown": 404}
+ERROR_STATUS = {
+    "staff.not_your_grid": 403,
+    "errors.staff_only": 403,
+    "web.community_staff_only": 403,
+    "wish.unknown": 404,
+}
 
 APP: web.AppKey[AppContext] = web.AppKey("app", AppContext)
 CHARTS: web.AppKey[ChartStore] = web.AppKey("charts", ChartStore)
@@ -156,7 +161,7 @@ async def chart_svg(request: web.Request) -> web.Response:
 
 def make_web_app(app: AppContext) -> web.Application:
     from bot.web import auth_views
-    from bot.web.pages import overview, queue, volunteers, wishes
+    from bot.web.pages import overview, queue, reports, volunteers, wishes
 
     web_app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
     web_app[APP] = app
@@ -177,6 +182,7 @@ def make_web_app(app: AppContext) -> web.Application:
     queue.routes(web_app)
     wishes.routes(web_app)
     volunteers.routes(web_app)
+    reports.routes(web_app)
     return web_app
 
 

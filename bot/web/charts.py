@@ -59,6 +59,22 @@ def bar(
     return _no_script(chart.render())
 
 
+def grouped_bar(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    no_data: str,
+    dark: bool = False,
+) -> bytes:
+    config = _config(dark, title, no_data)
+    config.width, config.height = 1400, 380
+    chart = pygal.Bar(config)
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _no_script(chart.render())
+
+
 def trend(
     title: str,
     days: Sequence[str],

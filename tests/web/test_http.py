@@ -283,3 +283,24 @@ async def test_member_record_and_registry_follow_the_grid_scope(web: Web) -> Non
             assert "李明" in body and "王二网格" not in body
     finally:
         await client.close()
+
+
+async def test_reports_page_and_the_quarterly_evaluation_download(web: Web) -> None:
+    admin = await web.logged_in(web.admin)
+    grid_staff = await web.logged_in(web.g01_staff)
+    try:
+        html = await (await admin.get("/reports?month=2026-11")).text()
+        assert "报表 · 2026-11" in html and 'id="evaluation"' in html
+        assert len(re.findall(r'src="/charts/[^"]+\.svg"', html)) == 1
+        got = await admin.get("/reports/evaluation.xlsx?quarter=2026Q3")
+        assert got.status == 200 and got.content_type.endswith("spreadsheetml.sheet")
+        assert load_workbook(io.BytesIO(await got.read())).sheetnames
+        assert [e.object_id for e in await _audit(web, "web.report_download")] == ["2026Q3"]
+        assert "第二网格" not in await (await grid_staff.get("/reports")).text()
+        refused = await grid_staff.get("/reports/evaluation.xlsx?quarter=2026Q3")
+        assert refused.status == 403
+        bad = await admin.get("/reports/evaluation.xlsx?quarter=2031Q1")  # the future: refused
+        assert bad.status == 400
+    finally:
+        await admin.close()
+        await grid_staff.close()

@@ -162,6 +162,8 @@ class BotRunner:
             app.settings.community.name,
         )
         await set_default_commands(self.bot)
+        if self.web is not None:
+            self.web.bot_username = me.username or ""
         self.dp.startup.register(self._on_startup)
         try:
             await self.dp.start_polling(

@@ -376,6 +376,9 @@ class WebConfig(_Section):
     secret: SecretStr | None = None  # signs login links; default: derived from telegram.token
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     display_refresh_seconds: int = Field(default=30, ge=5, le=3600)
+    # The projector page shows a new check-in code this often (keep it under
+    # events.checkin_code_minutes, so a code on screen always still works).
+    checkin_rotate_seconds: int = Field(default=60, ge=10, le=3600)
     login_attempts_per_minute: int = Field(default=10, ge=1)
 
     @property

@@ -40,6 +40,8 @@ ERROR_STATUS = {
 
 APP: web.AppKey[AppContext] = web.AppKey("app", AppContext)
 CHARTS: web.AppKey[ChartStore] = web.AppKey("charts", ChartStore)
+IMAGES: web.AppKey[ChartStore] = web.AppKey("images", ChartStore)  # check-in QR codes (PNG)
+BOT_USERNAME: web.AppKey[str] = web.AppKey("bot_username", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -148,6 +150,13 @@ def page(request: web.Request, template: str, viewer: Viewer, **context: Any) ->
     )
 
 
+async def image_png(request: web.Request) -> web.Response:
+    png = request.app[IMAGES].get(request.match_info["key"])
+    if png is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=png, content_type="image/png")
+
+
 async def chart_svg(request: web.Request) -> web.Response:
     svg = request.app[CHARTS].get(request.match_info["key"])
     if svg is None:
@@ -159,13 +168,15 @@ async def chart_svg(request: web.Request) -> web.Response:
     )
 
 
-def make_web_app(app: AppContext) -> web.Application:
+def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     from bot.web import auth_views
-    from bot.web.pages import overview, queue, reports, volunteers, wishes
+    from bot.web.pages import events, overview, queue, reports, volunteers, wishes
 
     web_app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
     web_app[APP] = app
     web_app[CHARTS] = ChartStore()
+    web_app[IMAGES] = ChartStore(ttl=3600, limit=200)
+    web_app[BOT_USERNAME] = bot_username
     web_app[LIMITER] = RateLimiter(app.settings.web.login_attempts_per_minute)
     env = aiohttp_jinja2.setup(
         web_app,
@@ -177,25 +188,28 @@ def make_web_app(app: AppContext) -> web.Application:
     env.filters["num1"] = lambda v: "—" if v is None else f"{v:.1f}"
     web_app.router.add_static("/static/", HERE / "static", name="static")
     web_app.router.add_get("/charts/{key}.svg", chart_svg)
+    web_app.router.add_get("/images/{key}.png", image_png)
     auth_views.routes(web_app)
     overview.routes(web_app)
     queue.routes(web_app)
     wishes.routes(web_app)
     volunteers.routes(web_app)
     reports.routes(web_app)
+    events.routes(web_app)
     return web_app
 
 
 class WebServer:
     """Serve the dashboard in the current event loop (beside the bot, or alone)."""
 
-    def __init__(self, app: AppContext) -> None:
+    def __init__(self, app: AppContext, bot_username: str = "") -> None:
         self.app = app
+        self.bot_username = bot_username  # for the check-in QR deep links
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> str:
         web_settings = self.app.settings.web
-        self.runner = web.AppRunner(make_web_app(self.app), access_log=None)
+        self.runner = web.AppRunner(make_web_app(self.app, self.bot_username), access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, web_settings.host or "127.0.0.1", web_settings.port)
         await site.start()

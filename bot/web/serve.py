@@ -25,9 +25,11 @@ async def serve_alone(settings: Settings) -> None:
         settings=settings, sessions=make_session_factory(engine), notifier=RecordingNotifier()
     )
     bot = make_bot(settings) if settings.telegram.token is not None else None
+    username = ""
     if bot is not None:
         app.notifier = TelegramNotifier(bot, app)
-    server = WebServer(app)
+        username = (await bot.get_me()).username or ""
+    server = WebServer(app, username)
     print(f"wishbot web: {await server.start()}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -66,7 +66,7 @@ class Web:
         return url.removeprefix(self.app.settings.web.base_url)
 
     async def client(self) -> TestClient:  # type: ignore[type-arg]
-        client = TestClient(TestServer(make_web_app(self.app)))
+        client = TestClient(TestServer(make_web_app(self.app, "wishbot_demo_bot")))
         await client.start_server()
         return client
 

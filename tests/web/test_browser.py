@@ -2,7 +2,8 @@
 download), against the real bot on the fake Bot API server.
 
 Log in through the link the bot sends, approve a wish from the queue and see the bot's review
-card change, open the big screen: charts rendered, no console error, no request to any other
+card change, open a member's record, download a report (in Chinese, then English), open the big
+screen: charts rendered, no console error, no request to any other
 host. Screenshots: the overview goes to docs/ (the README shows it), the rest to tmp_path.
 """
 
@@ -122,6 +123,19 @@ async def test_staff_log_in_from_the_bot_approve_a_wish_and_watch_the_big_screen
     await page.wait_for_selector("text=办理经过")
     await page.screenshot(path=str(tmp_path / "wish.png"), full_page=True)
 
+    # A member's whole record (一人一档), and a report downloaded.
+    await page.goto(f"{base}/volunteers")
+    await page.click("table.list a")
+    await page.wait_for_selector("text=一人一档")
+    await page.screenshot(path=str(tmp_path / "member.png"), full_page=True)
+    await page.goto(f"{base}/reports")
+    async with page.expect_download() as download_info:
+        await page.click("#evaluation")
+    download = await download_info.value
+    assert download.suggested_filename.startswith("evaluation-")
+    await download.save_as(tmp_path / "evaluation.xlsx")
+    await page.screenshot(path=str(tmp_path / "reports.png"), full_page=True)
+
     await page.goto(f"{base}/overview?window=30d&big=1")
     assert await page.get_attribute("meta[http-equiv=refresh]", "content") == "30"
     images = page.locator("figure.chart img")
@@ -136,6 +150,15 @@ async def test_staff_log_in_from_the_bot_approve_a_wish_and_watch_the_big_screen
     await page.click("button[value=en]")
     await page.wait_for_selector("text=The community at a glance")
     await page.screenshot(path=str(tmp_path / "overview-en.png"), full_page=True)
+    await page.goto(f"{base}/volunteers")
+    await page.click("table.list a")
+    await page.wait_for_selector("text=member record")
+    await page.goto(f"{base}/reports")
+    async with page.expect_download() as download_info:
+        await page.click("#evaluation")
+    assert (await download_info.value).suggested_filename.endswith(".xlsx")
+    await page.goto(f"{base}/queue")
+    assert "Review queue" in await page.locator("h1").inner_text()
     await context.close()
 
     assert errors == [], errors

@@ -304,3 +304,48 @@ async def test_reports_page_and_the_quarterly_evaluation_download(web: Web) -> N
     finally:
         await admin.close()
         await grid_staff.close()
+
+
+async def test_projector_shows_a_fresh_check_in_code_and_renews_itself(web: Web) -> None:
+    from datetime import timedelta
+
+    from bot.db.models import Event, EventCheckinCode
+    from tests.events.test_qr import decode_qr
+
+    now = web.clock()
+    ids = []
+    async with web.app.sessions() as s:
+        for grid in ("G01", "G02"):
+            event = Event(
+                title=f"{grid} 义诊",
+                place="社区广场",
+                starts_at=now + timedelta(minutes=10),
+                ends_at=now + timedelta(hours=2),
+                slots=20,
+                signup_deadline=now,
+                grid_id=web.grids[grid],
+                created_by=web.admin,
+            )
+            s.add(event)
+            await s.flush()
+            ids.append(event.id)
+        await s.commit()
+    client = await web.logged_in(web.g01_staff)
+    try:
+        listing = await (await client.get("/events")).text()
+        assert "G01 义诊" in listing and "G02 义诊" not in listing
+        assert (await client.get(f"/events/{ids[1]}/projector")).status == 404
+        first = await (await client.get(f"/events/{ids[0]}/projector")).text()
+        assert 'http-equiv="refresh" content="60"' in first
+        image = re.search(r'src="(/images/[^"]+\.png)"', first)
+        assert image
+        link = decode_qr(await (await client.get(image.group(1))).read())
+        async with web.app.sessions() as s:
+            codes = list(await s.scalars(select(EventCheckinCode).order_by(EventCheckinCode.id)))
+        assert link == [f"https://t.me/wishbot_demo_bot?start=ci_{codes[0].token}"]
+        assert codes[0].pin in first
+        await client.get(f"/events/{ids[0]}/projector")  # the page's own reload: a new code
+        async with web.app.sessions() as s:
+            assert len(list(await s.scalars(select(EventCheckinCode)))) == 2
+    finally:
+        await client.close()

@@ -49,7 +49,7 @@ BATCH = 5000
 async def _create_pg() -> tuple[str, Callable[[], Awaitable[None]]]:
     import asyncpg
 
-    name = f"wishbot_bench_{uuid.uuid4().hex[:8]}"
+    name = f"dashbench_{uuid.uuid4().hex[:8]}"  # not wishbot_*: test clean-ups drop those
     conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="test")
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()

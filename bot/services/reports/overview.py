@@ -55,7 +55,7 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
     tz = app.settings.tz
     scope = _scoped(grids)
     records = await load_records(session, win.start, win.end, grids)
-    figures = outcomes(records, idle=await idle_volunteers(session, grids, records))
+    figures = outcomes(records, idle=await idle_volunteers(session, win.start, win.end, grids))
     by_status: Counter[str] = Counter(r.status for r in records)
     by_category: Counter[str] = Counter(r.category for r in records)
 
@@ -141,15 +141,22 @@ def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tupl
     tz = app.settings.tz
     first = win.start.astimezone(tz).date()
     last = win.end.astimezone(tz).date()
-    filed: Counter[date] = Counter(r.created_at.astimezone(tz).date() for r in records)
-    done: Counter[date] = Counter(
-        r.done_at.astimezone(tz).date() for r in records if r.done_at is not None
-    )
+    by_slot: dict[int, date] = {}  # local day of each UTC quarter hour (every offset is whole 15 min)
+
+    def day(moment: datetime) -> date:
+        slot = int(moment.timestamp()) // 900
+        found = by_slot.get(slot)
+        if found is None:
+            found = by_slot[slot] = moment.astimezone(tz).date()
+        return found
+
+    filed: Counter[date] = Counter(day(r.created_at) for r in records)
+    done: Counter[date] = Counter(day(r.done_at) for r in records if r.done_at is not None)
     days = []
-    day = first
-    while day <= last:
-        days.append((day, filed[day], done[day]))
-        day += timedelta(days=1)
+    current = first
+    while current <= last:
+        days.append((current, filed[current], done[current]))
+        current += timedelta(days=1)
     return days
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -50,12 +51,15 @@ async def rates(app: AppContext, session: AsyncSession, year: int, month: int) -
 async def rate_lines(app: AppContext, session: AsyncSession, year: int, month: int) -> RatesReport:
     """The rates from the links made so far (read only: the dashboard calls it on every view)."""
     period = month_period(app.settings.tz, year, month)
-    served = await service_counts(session, period)
-    rows = await session.execute(
-        select(Grid, RosterEntry.matched_user_id, Volunteer.status)
-        .join(RosterEntry, RosterEntry.grid_id == Grid.id)
-        .outerjoin(Volunteer, Volunteer.user_id == RosterEntry.matched_user_id)
+    rows = list(
+        await session.execute(
+            select(Grid, RosterEntry.matched_user_id, Volunteer.status)
+            .join(RosterEntry, RosterEntry.grid_id == Grid.id)
+            .outerjoin(Volunteer, Volunteer.user_id == RosterEntry.matched_user_id)
+        )
     )
+    # No roster, no rates: spare counting a month of services (the dashboard asks every view).
+    served = await service_counts(session, period) if rows else Counter[int]()
     tallies: dict[int, list[int]] = {}
     grids: dict[int, Grid] = {}
     for grid, user_id, status in rows:

@@ -141,7 +141,8 @@ def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tupl
     tz = app.settings.tz
     first = win.start.astimezone(tz).date()
     last = win.end.astimezone(tz).date()
-    by_slot: dict[int, date] = {}  # local day of each UTC quarter hour (every offset is whole 15 min)
+    # The local day of each UTC quarter hour (every UTC offset is a whole number of them).
+    by_slot: dict[int, date] = {}
 
     def day(moment: datetime) -> date:
         slot = int(moment.timestamp()) // 900

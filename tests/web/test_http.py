@@ -349,3 +349,45 @@ async def test_projector_shows_a_fresh_check_in_code_and_renews_itself(web: Web)
             assert len(list(await s.scalars(select(EventCheckinCode)))) == 2
     finally:
         await client.close()
+
+
+async def test_broadcasts_progress_and_pause_through_the_broadcast_service(web: Web) -> None:
+    from bot.db.models import Broadcast, Volunteer
+    from bot.services.outreach import broadcasts
+
+    member = await web.user("李明")
+    async with web.app.sessions() as s:
+        s.add(
+            Volunteer(
+                user_id=member,
+                name="李明",
+                grid_id=web.grids["G01"],
+                unit="u",
+                branch="b",
+                occupation="o",
+                status="approved",
+            )
+        )
+        await s.commit()
+        segment = broadcasts.Segment(kind="vol_grid", grid_ids=(web.grids["G01"],))
+        sent = await broadcasts.create(
+            web.app, s, web.admin, broadcasts.Draft("周六上午清理楼道，欢迎报名", None, segment)
+        )
+    client = await web.logged_in(web.admin)
+    try:
+        html = await (await client.get("/broadcasts")).text()
+        assert "周六上午清理楼道" in html and "发送中" in html and 'http-equiv="refresh"' in html
+        csrf = await _csrf(client, "/broadcasts")
+        assert (await client.post(f"/broadcasts/{sent.id}/pause", data={})).status == 403
+        await client.post(f"/broadcasts/{sent.id}/pause", data={"csrf": csrf})
+        async with web.app.sessions() as s:
+            row = await s.get(Broadcast, sent.id)
+            assert row is not None and row.status == "paused"
+        assert len(await _audit(web, "broadcast.pause")) == 1
+    finally:
+        await client.close()
+    other = await web.logged_in(web.g01_staff)  # grid staff follow their own broadcasts only
+    try:
+        assert "周六上午清理楼道" not in await (await other.get("/broadcasts")).text()
+    finally:
+        await other.close()

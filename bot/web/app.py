@@ -170,7 +170,16 @@ async def chart_svg(request: web.Request) -> web.Response:
 
 def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     from bot.web import auth_views
-    from bot.web.pages import broadcasts, events, overview, queue, reports, volunteers, wishes
+    from bot.web.pages import (
+        broadcasts,
+        events,
+        overview,
+        points,
+        queue,
+        reports,
+        volunteers,
+        wishes,
+    )
 
     web_app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
     web_app[APP] = app
@@ -197,6 +206,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     reports.routes(web_app)
     events.routes(web_app)
     broadcasts.routes(web_app)
+    points.routes(web_app)
     return web_app
 
 

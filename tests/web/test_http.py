@@ -391,3 +391,46 @@ async def test_broadcasts_progress_and_pause_through_the_broadcast_service(web: 
         assert "周六上午清理楼道" not in await (await other.get("/broadcasts")).text()
     finally:
         await other.close()
+
+
+async def test_declarations_are_reviewed_on_the_points_page(web: Web) -> None:
+    from bot.db.models import Declaration, LedgerEntry, Volunteer
+    from bot.services.points import declarations
+
+    member = await web.user("李明")
+    async with web.app.sessions() as s:
+        s.add(
+            Volunteer(
+                user_id=member,
+                name="李明",
+                grid_id=web.grids["G01"],
+                unit="u",
+                branch="b",
+                occupation="o",
+                status="approved",
+            )
+        )
+        await s.commit()
+        first = await declarations.submit(
+            web.app, s, member, declarations.DeclarationForm("帮邻居修好了自行车", "周六上午", "")
+        )
+        second = await declarations.submit(
+            web.app, s, member, declarations.DeclarationForm("陪老人去医院复查", "周日", "")
+        )
+    client = await web.logged_in(web.admin)
+    try:
+        html = await (await client.get("/points")).text()
+        assert "帮邻居修好了自行车" in html and "陪老人去医院复查" in html
+        csrf = await _csrf(client, "/points")
+        done = await client.post(f"/points/approve/{first.id}", data={"csrf": csrf, "amount": "5"})
+        assert done.status == 200 and "已通过" in await done.text()
+        bad = await client.post(f"/points/reject/{second.id}", data={"csrf": csrf, "reason": ""})
+        assert bad.status == 400
+        async with web.app.sessions() as s:
+            rows = {d.id: d.status for d in await s.scalars(select(Declaration))}
+            awards = list(await s.scalars(select(LedgerEntry).where(LedgerEntry.user_id == member)))
+        assert rows == {first.id: "approved", second.id: "pending"}
+        assert [e.amount for e in awards] == [5]
+        assert "李明" in await (await client.get("/points?q=李明")).text()
+    finally:
+        await client.close()

@@ -434,3 +434,42 @@ async def test_declarations_are_reviewed_on_the_points_page(web: Web) -> None:
         assert "李明" in await (await client.get("/points?q=李明")).text()
     finally:
         await client.close()
+
+
+async def test_pending_volunteers_are_reviewed_in_scope(web: Web) -> None:
+    from bot.db.models import Volunteer
+
+    ids = {}
+    for name, grid in (("新党员", "G01"), ("别网格", "G02")):
+        uid = await web.user(name)
+        async with web.app.sessions() as s:
+            s.add(
+                Volunteer(
+                    user_id=uid,
+                    name=name,
+                    grid_id=web.grids[grid],
+                    unit="u",
+                    branch="b",
+                    occupation="o",
+                    status="pending",
+                )
+            )
+            await s.commit()
+        ids[grid] = uid
+    client = await web.logged_in(web.g01_staff)
+    try:
+        csrf = await _csrf(client, "/volunteers?status=pending")
+        refused = await client.post(
+            f"/volunteers/{ids['G02']}/review", data={"csrf": csrf, "decision": "approve"}
+        )
+        assert refused.status == 404
+        await client.post(
+            f"/volunteers/{ids['G01']}/review", data={"csrf": csrf, "decision": "approve"}
+        )
+        async with web.app.sessions() as s:
+            status = {v.name: v.status for v in await s.scalars(select(Volunteer))}
+        assert status == {"新党员": "approved", "别网格": "pending"}
+        assert len(await _audit(web, "volunteer.approved")) == 1
+        assert "volunteer.approved" in [n.kind for _, n in web.notifier.sent]
+    finally:
+        await client.close()

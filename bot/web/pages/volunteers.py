@@ -19,6 +19,7 @@ from bot.db.models import (
     Wish,
 )
 from bot.i18n import Translator
+from bot.services.people import registration
 from bot.services.points.ledger import balance
 from bot.web import export
 from bot.web.app import ctx, page, staff_only
@@ -183,6 +184,27 @@ async def member(request: web.Request) -> web.StreamResponse:
     )
 
 
+@staff_only
+async def review(request: web.Request) -> web.StreamResponse:
+    """Approve or reject a pending registration (the bot's review), in the viewer's grids."""
+    app = ctx(request)
+    viewer: Viewer = request["viewer"]
+    user_id = int(request.match_info["user_id"])
+    form = await request.post()
+    approve = form.get("decision") == "approve"
+    reason = " ".join(str(form.get("reason", "")).split())[:300] or None
+    async with app.sessions() as session:
+        volunteer = await session.get(Volunteer, user_id)
+        if volunteer is None or not may_see_grid(viewer, volunteer.grid_id) or not may_act(viewer):
+            raise web.HTTPNotFound(text="no such volunteer")
+        await session.rollback()
+        await registration.review_volunteer(
+            app, session, viewer.user_id or 0, user_id, approve=approve, reason=reason
+        )
+    raise web.HTTPFound("/volunteers?status=pending")
+
+
 def routes(app: web.Application) -> None:
+    app.router.add_post(r"/volunteers/{user_id:\d+}/review", review)
     app.router.add_get("/volunteers", registry)
     app.router.add_get(r"/volunteers/{user_id:\d+}", member)

@@ -6,6 +6,7 @@ stays strict, and an accessible table with the same numbers sits under every cha
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import time
@@ -52,6 +53,15 @@ def _config(dark: bool, title: str, no_data: str) -> pygal.Config:
 def bar(
     title: str, labels: Sequence[str], values: Sequence[float], no_data: str, dark: bool = False
 ) -> bytes:
+    return _bar(title, tuple(labels), tuple(values), no_data, dark)
+
+
+# Rendering is pure: the same numbers give the same picture, so a picture is kept by its data
+# (never stale) and pygal runs only when a figure changed.
+@functools.lru_cache(maxsize=64)
+def _bar(
+    title: str, labels: tuple[str, ...], values: tuple[float, ...], no_data: str, dark: bool
+) -> bytes:
     chart = pygal.HorizontalBar(_config(dark, title, no_data))
     chart.show_legend = False
     chart.x_labels = list(labels)
@@ -81,6 +91,18 @@ def trend(
     series: Sequence[tuple[str, Sequence[int]]],
     no_data: str,
     dark: bool = False,
+) -> bytes:
+    frozen = tuple((name, tuple(values)) for name, values in series)
+    return _trend(title, tuple(days), frozen, no_data, dark)
+
+
+@functools.lru_cache(maxsize=64)
+def _trend(
+    title: str,
+    days: tuple[str, ...],
+    series: tuple[tuple[str, tuple[int, ...]], ...],
+    no_data: str,
+    dark: bool,
 ) -> bytes:
     config = _config(dark, title, no_data)
     config.width, config.height = 1400, 380

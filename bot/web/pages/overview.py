@@ -36,24 +36,11 @@ async def load_overview(app: AppContext, viewer: Viewer, key: str, cached: bool)
     return data
 
 
-_charts_cache: dict[tuple[object, ...], tuple[float, dict[str, Any]]] = {}
-
-
 def chart_context(
     request: web.Request, app: AppContext, t: Translator, data: Overview, dark: bool
 ) -> dict[str, Any]:
-    """Charts and their tables; the big screen reuses the SVGs of the same cached overview."""
-    if not dark:  # the normal view is never cached
-        return _render_charts(request, app, t, data, dark)
-    key = (id(data), t.lang, dark)
-    hit = _charts_cache.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    context = _render_charts(request, app, t, data, dark)
-    for stale in [k for k, (until, _) in _charts_cache.items() if until <= time.monotonic()]:
-        del _charts_cache[stale]
-    _charts_cache[key] = (time.monotonic() + CACHE_SECONDS, context)
-    return context
+    """Charts (rendered once per distinct set of numbers, see charts.py) and their tables."""
+    return _render_charts(request, app, t, data, dark)
 
 
 def _render_charts(

@@ -159,6 +159,7 @@ async def test_grid_staff_see_and_act_on_their_grid_only(web: Web) -> None:
             body = await export.read()
             text = body.decode("utf-8-sig") if fmt == "csv" else _xlsx_text(body)
             assert "第一网格的心愿" in text and G02_TEXT not in text
+        assert [e.object_id for e in await _audit(web, "web.export")] == ["csv", "xlsx"]
         csrf = await _csrf(client)
         refused = await client.post(
             f"/queue/{theirs}/approve", data={"csrf": csrf, "difficulty": "easy"}

@@ -19,6 +19,7 @@ from bot.db.models import (
     Wish,
 )
 from bot.i18n import Translator
+from bot.services import audit
 from bot.services.people import registration
 from bot.services.points.ledger import balance
 from bot.web import export
@@ -76,6 +77,8 @@ async def registry(request: web.Request) -> web.StreamResponse:
             if not may_act(viewer):
                 raise web.HTTPForbidden()
             rows = list(await session.execute(query.limit(20_000)))
+            audit.record(session, viewer.user_id, "web.export", "volunteers", fmt, rows=len(rows))
+            await session.commit()
             headers = [t(f"web.vcol_{c}") for c in EXPORT_COLUMNS]
             data = [
                 (v.name, code, v.unit, v.branch, v.occupation, t(f"status.volunteer.{v.status}"), n)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, Grid, RelayMessage, Volunteer, Wish
 from bot.i18n import Translator
+from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.intake.wish_states import STATES
 from bot.services.tasks.offers import why_report
@@ -135,6 +136,8 @@ async def wishes_page(request: web.Request) -> web.StreamResponse:
             if not may_act(viewer):
                 raise web.HTTPForbidden()
             rows, _ = await search(app, session, viewer, f, EXPORT_MAX, 0)
+            audit.record(session, viewer.user_id, "web.export", "wishes", fmt, rows=len(rows))
+            await session.commit()
             return _export(app, t, rows, fmt)
         rows, total = await search(app, session, viewer, f, PAGE_SIZE, (f.page - 1) * PAGE_SIZE)
         grid_query = select(Grid).order_by(Grid.code)

@@ -62,7 +62,10 @@ def bar(
 def _bar(
     title: str, labels: tuple[str, ...], values: tuple[float, ...], no_data: str, dark: bool
 ) -> bytes:
-    chart = pygal.HorizontalBar(_config(dark, title, no_data))
+    config = _config(dark, title, no_data)
+    # pygal sizes the label column for Latin letters; a CJK character is about twice as wide.
+    config.margin_left = 12 + 8 * max((len(label) for label in labels), default=0)
+    chart = pygal.HorizontalBar(config)
     chart.show_legend = False
     chart.x_labels = list(labels)
     chart.add(title, list(values))

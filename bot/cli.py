@@ -208,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_migrate)
 
     p = command("demo", "watch a whole community use the bot, locally, no token needed")
-    p.add_argument("--keep", action="store_true", help="keep the demo database afterwards")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the bot and the web dashboard running (Ctrl-C stops) and the database",
+    )
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.set_defaults(fn=cmd_demo)
 

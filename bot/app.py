@@ -45,6 +45,7 @@ from bot.tg.limits import OutgoingLimits
 from bot.tg.notifier import TelegramNotifier
 from bot.tg.pump import UpdatePump
 from bot.tg.throttle import Throttle
+from bot.web.app import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class BotRunner:
         self._task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
         self.unfinished = 0  # updates fetched but not finished at the last stop
+        self.web: WebServer | None = None
 
     async def setup(self) -> AppContext:
         settings = self.settings
@@ -186,6 +188,8 @@ class BotRunner:
                 tg.throttle_burst, tg.throttle_window_seconds, tg.throttle_cooldown_seconds
             ),
         )
+        if settings.web.enabled:
+            self.web = WebServer(app)
         return app
 
     async def run(self, *, handle_signals: bool = True) -> None:
@@ -201,6 +205,8 @@ class BotRunner:
                 app.settings.community.name,
             )
             await set_default_commands(bot)
+            if self.web is not None:
+                self.web.bot_username = me.username or ""
             if handle_signals:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
@@ -235,6 +241,8 @@ class BotRunner:
 
     async def _on_startup(self) -> None:
         await self.delivery.start()
+        if self.web is not None:
+            await self.web.start()
         if self.run_clock:
             self.clock_jobs.start()
         self.started.set()
@@ -242,6 +250,8 @@ class BotRunner:
     async def _drain(self) -> None:
         """Let in-flight updates finish (bounded); confirm only the finished ones."""
         self.clock_jobs.stop()
+        if self.web is not None:
+            await self.web.stop()
         self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
         await self.pump.locks.close()
         await self.delivery.stop()

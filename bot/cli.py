@@ -60,6 +60,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.app import SchemaNotCurrent
+    from bot.logs import setup_logging
+    from bot.web.serve import serve_alone
+
+    settings = _settings(args)
+    if not settings.web.enabled:
+        print("wishbot: web.host is not set: the dashboard is off", file=sys.stderr)
+        return 2
+    setup_logging(settings.logging)
+    try:
+        asyncio.run(serve_alone(settings))
+    except SchemaNotCurrent as exc:
+        print(f"wishbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from bot.db import migrate
 
@@ -73,7 +93,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo.run import main as demo_main
 
-    return asyncio.run(demo_main(keep=args.keep, quiet=args.quiet, lang=args.lang))
+    return asyncio.run(demo_main(keep=args.keep, quiet=args.quiet, lang=args.lang, serve=args.keep))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -140,6 +160,16 @@ def _bench_broadcast(args: argparse.Namespace) -> dict[str, object]:
     return asyncio.run(run_broadcast_bench(args.recipients, args.rate, args.faults, seed=args.seed))
 
 
+def _bench_dashboard(args: argparse.Namespace) -> dict[str, object]:
+    from bot.web.bench import run_dashboard_bench
+
+    return asyncio.run(
+        run_dashboard_bench(
+            args.wishes, args.volunteers, args.database, runs=args.runs, seed=args.seed
+        )
+    )
+
+
 def _add_bench(parser: argparse.ArgumentParser) -> None:
     """`wishbot bench KIND`: each kind lists only its own options."""
     kinds = parser.add_subparsers(dest="what", required=True, metavar="KIND")
@@ -179,6 +209,16 @@ def _add_bench(parser: argparse.ArgumentParser) -> None:
     p = kind("pipeline", "updates/s and CPU per update next to a bare echo bot", _bench_pipeline)
     p.add_argument("--updates", type=int, default=300, help="updates per kind")
     p.add_argument("--concurrency", type=int, default=8, help="people at once")
+    p = kind("dashboard", "web overview and wish search on a seeded database", _bench_dashboard)
+    p.add_argument("--wishes", type=int, default=100_000)
+    p.add_argument("--volunteers", type=int, default=30_000)
+    p.add_argument(
+        "--database",
+        default="postgresql",
+        help="postgresql (a fresh database on 127.0.0.1:5432), sqlite, or a database URL",
+    )
+    p.add_argument("--runs", type=int, default=30, help="timed requests per page")
+    p.add_argument("--seed", type=int, default=1)
 
 
 CONFIG_HELP = "config file (default: $WISHBOT_CONFIG or ./config.toml)"
@@ -204,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("run", "run the bot for real (needs telegram.token)").set_defaults(fn=cmd_run)
 
+    command("web", "serve the staff web dashboard alone (needs web.host)").set_defaults(fn=cmd_web)
+
     p = command("migrate", "create or upgrade the database schema (to head, or to REVISION)")
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(fn=cmd_migrate)
@@ -212,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keep",
         action="store_true",
-        help="keep the database and the files the bot sent under demo-output/",
+        help="keep the database and the files the bot sent under demo-output/, and keep the "
+        "bot and the web dashboard running (Ctrl-C stops)",
     )
     p.add_argument(
         "--lang", choices=["zh-CN", "en"], default="zh-CN", help="language of the notes and summary"
@@ -223,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("classify", "classify wishes from stdin, one JSON object per line")
     p.set_defaults(fn=cmd_classify)
 
-    p = command("bench", "benchmarks: match, classify, broadcast, load, offer, pipeline")
+    p = command("bench", "benchmarks: match, classify, broadcast, load, offer, pipeline, dashboard")
     _add_bench(p)
     p.set_defaults(fn=cmd_bench)
     return parser

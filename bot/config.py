@@ -394,6 +394,37 @@ class RedisConfig(_Section):
     lock_seconds: float = Field(default=30.0, gt=0)
 
 
+class WebConfig(_Section):
+    """The staff web dashboard: off unless ``host`` is set (``wishbot run`` serves it too)."""
+
+    host: str | None = None  # e.g. "127.0.0.1" behind a reverse proxy
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The address people open (what the bot's login links point at), e.g. https://wish.example.org
+    public_url: str | None = None
+    secret: SecretStr | None = None  # signs login links; default: derived from telegram.token
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    display_refresh_seconds: int = Field(default=30, ge=5, le=3600)
+    # The projector page shows a new check-in code this often (keep it under
+    # events.checkin_code_minutes, so a code on screen always still works).
+    checkin_rotate_seconds: int = Field(default=60, ge=10, le=3600)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host or "127.0.0.1"
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["plain", "json"] = "plain"
@@ -419,6 +450,7 @@ class Settings(BaseSettings):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -16,6 +16,7 @@ def routers() -> list[Router]:
     from handlers.staff import reports as staff_reports
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
+    from handlers.staff import web as staff_web
     from handlers.staff import wishes as staff_wishes
     from handlers.volunteer import events as volunteer_events
     from handlers.volunteer import points as volunteer_points
@@ -35,6 +36,7 @@ def routers() -> list[Router]:
         staff_volunteers.router(),
         staff_wishes.router(),
         staff_reports.router(),
+        staff_web.router(),
         volunteer_points.router(),
         staff_points.router(),
         staff_tasks.router(),

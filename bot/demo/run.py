@@ -11,8 +11,12 @@ runs in real time from there, so the story (a repair on Saturday morning, an eve
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import shutil
+import signal
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -20,11 +24,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.db.models import Resident, Volunteer, Wish
+from bot.db.models import Resident, User, Volunteer, Wish
+from bot.demo.history import seed_history
 from bot.demo.stage import Person, Stage, stage_settings
 from bot.fakeapi.records import BotMessage, Event
 from bot.fakeapi.server import FakeBotAPI
 from bot.i18n import Translator
+from bot.services import web_access
 
 ADMIN_ID = 9001
 SHOWN = {"user_text", "user_press", "user_contact", "user_photo", "bot_send", "bot_edit"}
@@ -381,9 +387,34 @@ def summary_lines(t: Translator, summary: dict[str, int]) -> list[str]:
     ]
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _dashboard_links(stage: Stage) -> tuple[str, str]:
+    """A staff login link for the admin and a wall-screen link (the web part, on the demo)."""
+    app = stage.app
+    await seed_history(app)
+    async with app.sessions() as session:
+        admin = await session.scalar(select(User.id).where(User.telegram_id == ADMIN_ID))
+        assert admin is not None
+        login = await web_access.issue_login_link(app, session, admin)
+        _, secret = await web_access.issue_display_token(app, session, admin, "演示大屏", None)
+    return login, f"{app.settings.web.base_url}/display/{secret}"
+
+
 async def main(
-    *, keep: bool = False, quiet: bool = False, lang: str = "zh-CN", output: Path = OUTPUT
+    *,
+    keep: bool = False,
+    quiet: bool = False,
+    lang: str = "zh-CN",
+    output: Path = OUTPUT,
+    serve: bool = False,
 ) -> int:
+    """The demo. `keep` saves the database and the files the bot sent; `serve` then keeps the
+    bot and the dashboard running until Ctrl-C (the CLI's --keep asks for both)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     t = Translator(lang)
     if keep:
@@ -396,26 +427,45 @@ async def main(
     db_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
     log = Transcript({}, quiet, t, files_dir=folder / "files" if keep else None)
     log.say(t("demo.starting"))
+    web = {"host": "127.0.0.1", "port": _free_port()}
     try:
         tz = stage_settings(db_url, "http://127.0.0.1", [ADMIN_ID]).tz
         times = demo_times(datetime.now(UTC).astimezone(tz).date(), tz)
         clock = DemoClock(times.start)
-        async with Stage(db_url, admins=(ADMIN_ID,), clock=clock) as stage:
+        async with Stage(db_url, admins=(ADMIN_ID,), clock=clock, web=web) as stage:
             log.fake = stage.fake
             log.say(t("demo.ready", when=f"{times.start.astimezone(tz):%Y-%m-%d %H:%M}"))
             log.say(t("demo.legend"))
             stage.fake.on_event = log
             summary = await script(stage, log, times, clock)
+            login, display = await _dashboard_links(stage)
+            print(f"\n=== {t('demo.summary.head')} ===")
+            for line in summary_lines(t, summary):
+                print(line)
+            if keep:
+                print(t("demo.kept", path=folder / "demo.db"))
+                if log.saved:
+                    print(t("demo.files", path=folder / "files", n=len(log.saved)))
+                    for path in log.saved:
+                        print(f"  {path}")
+            print(f"\n=== {t('demo.dashboard.head')} ===")
+            print(t("demo.dashboard.login", url=login))
+            print(t("demo.dashboard.display", url=display))
+            if serve:
+                print(t("demo.dashboard.serving"))
+                await _until_interrupted()
+            else:
+                print(t("demo.dashboard.hint"))
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    print(f"\n=== {t('demo.summary.head')} ===")
-    for line in summary_lines(t, summary):
-        print(line)
-    if keep:
-        print(t("demo.kept", path=folder / "demo.db"))
-        if log.saved:
-            print(t("demo.files", path=folder / "files", n=len(log.saved)))
-            for path in log.saved:
-                print(f"  {path}")
     return 0
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -45,6 +45,8 @@ BY_ROLE: dict[str, list[str]] = {
         "awards",
         "rates",
         "roster",
+        "stats",
+        "web",
     ],
 }
 

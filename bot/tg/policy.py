@@ -224,6 +224,8 @@ COMMANDS: dict[str, Rule] = {
             "awards",
             "rates",
             "roster",
+            "web",
+            "stats",
         )
     },
     "linkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),

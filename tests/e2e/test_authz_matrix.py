@@ -121,6 +121,8 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
             "awards",
             "rates",
             "roster",
+            "web",
+            "stats",
         ),
         STAFF,
     ),

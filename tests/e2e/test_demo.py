@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -58,6 +59,9 @@ async def test_the_demo_runs_to_its_summary(
     assert any(f.suffix == ".csv" and "李明" in f.read_text("utf-8-sig") for f in files)
     for f in files:
         assert str(f) in out
+    # The web dashboard: a staff login link and a wall-screen link, localized.
+    assert re.search(r"Staff login link .*: http://127\.0\.0\.1:\d+/login/\S+", out)
+    assert re.search(r"Wall screen link .*: http://127\.0\.0\.1:\d+/display/\S+", out)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +113,6 @@ def test_demo_command_passes_language_and_keep(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(bot.demo.run, "main", fake_main)
     args = build_parser().parse_args(["demo", "--lang", "en", "--keep"])
     assert args.fn(args) == 0
-    assert seen == {"keep": True, "quiet": False, "lang": "en"}
+    assert seen == {"keep": True, "quiet": False, "lang": "en", "serve": True}
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--lang", "fr"])

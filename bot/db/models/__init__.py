@@ -17,6 +17,7 @@ from bot.db.models.points import Declaration, LedgerEntry, Redemption, Reward
 from bot.db.models.roster import DutyReminder, RosterBatch, RosterEntry
 from bot.db.models.tasks import Offer, RelayMessage
 from bot.db.models.timers import Timer
+from bot.db.models.web import DisplayToken, WebLoginLink, WebSession, WishStaffCard
 from bot.db.models.wishes import CategoryCorrection, Escalation, PendingInput, Wish, WishEvent
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "CategoryCorrection",
     "ConversationState",
     "Declaration",
+    "DisplayToken",
     "DutyReminder",
     "Escalation",
     "Event",
@@ -47,6 +49,9 @@ __all__ = [
     "Timer",
     "User",
     "Volunteer",
+    "WebLoginLink",
+    "WebSession",
     "Wish",
     "WishEvent",
+    "WishStaffCard",
 ]

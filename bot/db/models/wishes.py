@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, BigIntPK, utcnow
@@ -15,6 +15,11 @@ class Wish(Base):
     """A resident's request. Once claimed it is also the volunteer's task (same number)."""
 
     __tablename__ = "wishes"
+    # The dashboard filters by grid and filing date (overview, wish search).
+    __table_args__ = (
+        Index("ix_wishes_grid_created", "grid_id", "created_at"),
+        Index("ix_wishes_done_at", "done_at"),  # active volunteers this month
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -57,6 +62,8 @@ class WishEvent(Base):
     """One transition of a wish's state machine (or a note on it): who, when, why."""
 
     __tablename__ = "wish_events"
+    # The dashboard finds each wish's first approval in a period.
+    __table_args__ = (Index("ix_wish_events_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"), index=True)

@@ -18,6 +18,7 @@ from bot.services.intake.deadlines import cancel_escalation_timers, schedule_esc
 from bot.services.intake.duplicates import notify_merged
 from bot.services.intake.history_notes import encode as history_note
 from bot.services.intake.routing import after_approval
+from bot.services.intake.staff_cards import refresh_review_cards
 from bot.services.notices import Notice
 
 REASON_MAX = 300
@@ -74,6 +75,7 @@ async def set_category(
     audit.record(session, staff_user_id, "wish.recategorise", "wish", wish_id, category=category)
     await session.commit()
     classifier_of(app).learn(wish.text, category)
+    await refresh_review_cards(app, wish_id)
     return wish
 
 
@@ -97,6 +99,7 @@ async def approve(
     wish_states.move(session, wish, "approved", actor_id=staff_user_id, at=app.now())
     audit.record(session, staff_user_id, "wish.approve", "wish", wish_id, difficulty=difficulty)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(wish.resident_id, Notice("wish.approved_notice", {"id": wish.id}))
     await after_approval(app, wish.id)
     return wish
@@ -123,6 +126,7 @@ async def reject(
     )
     audit.record(session, staff_user_id, "wish.reject", "wish", wish_id)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(
         wish.resident_id, Notice("wish.rejected_notice", {"id": wish.id, "reason": reason})
     )
@@ -157,6 +161,7 @@ async def merge(
     )
     audit.record(session, staff_user_id, "wish.merge", "wish", wish_id, into=into_id)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(
         wish.resident_id, Notice("wish.merged_notice", {"id": wish.id, "into": into_id})
     )
@@ -202,6 +207,7 @@ async def escalate(
     )
     audit.record(session, staff_user_id, "wish.escalate", "wish", wish_id, department=department)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     await app.notifier.notify(
         wish.resident_id,
         Notice("wish.escalated_notice", {"id": wish.id, "department": departments[department]}),
@@ -249,6 +255,7 @@ async def answer_escalation(
     )
     audit.record(session, staff_user_id, "wish.escalation_answer", "wish", wish_id, close=close)
     await session.commit()
+    await refresh_review_cards(app, wish_id)
     kind = "wish.escalation_closed_notice" if close else "wish.escalation_reopened_notice"
     await app.notifier.notify(wish.resident_id, Notice(kind, {"id": wish.id, "answer": answer}))
     if close:

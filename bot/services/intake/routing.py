@@ -10,14 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Wish
 from bot.services.context import AppContext
-from bot.services.notices import Notice
+from bot.services.intake.staff_cards import send_review_cards
 from bot.services.people.registration import staff_for_grid
 from bot.services.tasks.offers import next_round
 
 
 async def notify_reviewers(app: AppContext, session: AsyncSession, wish: Wish) -> None:
-    for staff_id in await staff_for_grid(session, wish.grid_id):
-        await app.notifier.notify(staff_id, Notice("staff.wish_review", {"id": wish.id}))
+    await send_review_cards(
+        app, session, wish.id, list(await staff_for_grid(session, wish.grid_id))
+    )
 
 
 async def after_approval(app: AppContext, wish_id: int) -> None:

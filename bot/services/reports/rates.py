@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,13 +43,23 @@ class RatesReport:
 async def rates(app: AppContext, session: AsyncSession, year: int, month: int) -> RatesReport:
     """报到率 = registered ÷ expected (the roster); 活动率 = active this month ÷ registered."""
     await link_registrations(app, session)
+    report = await rate_lines(app, session, year, month)
+    await session.commit()
+    return report
+
+
+async def rate_lines(app: AppContext, session: AsyncSession, year: int, month: int) -> RatesReport:
+    """The rates from the links made so far (read only: the dashboard calls it on every view)."""
     period = month_period(app.settings.tz, year, month)
-    served = await service_counts(session, period)
-    rows = await session.execute(
-        select(Grid, RosterEntry.matched_user_id, Volunteer.status)
-        .join(RosterEntry, RosterEntry.grid_id == Grid.id)
-        .outerjoin(Volunteer, Volunteer.user_id == RosterEntry.matched_user_id)
+    rows = list(
+        await session.execute(
+            select(Grid, RosterEntry.matched_user_id, Volunteer.status)
+            .join(RosterEntry, RosterEntry.grid_id == Grid.id)
+            .outerjoin(Volunteer, Volunteer.user_id == RosterEntry.matched_user_id)
+        )
     )
+    # No roster, no rates: spare counting a month of services (the dashboard asks every view).
+    served = await service_counts(session, period) if rows else Counter[int]()
     tallies: dict[int, list[int]] = {}
     grids: dict[int, Grid] = {}
     for grid, user_id, status in rows:
@@ -58,7 +69,6 @@ async def rates(app: AppContext, session: AsyncSession, year: int, month: int) -
         if user_id is not None and status == "approved":
             tally[1] += 1
             tally[2] += served.get(user_id, 0) > 0
-    await session.commit()
     grid_lines = [
         RateLine(grids[gid].community, grids[gid].code, grids[gid].name, *tallies[gid])
         for gid in sorted(tallies, key=lambda g: (grids[g].community, grids[g].code))

@@ -1,0 +1,166 @@
+"""The community at a glance (一屏观全域): a few aggregate queries over indexed columns, plus
+the outcome figures of the period's wishes. Read only; scope = a set of grids or all."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Escalation, Grid, Wish
+from bot.services.context import AppContext
+from bot.services.intake.wish_states import OPEN
+from bot.services.reports.outcome_math import Outcomes, WishRecord, median, outcomes
+from bot.services.reports.outcomes import Grids, Window, idle_volunteers, load_records
+from bot.services.reports.rates import RateLine, rate_lines
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    grid_id: int
+    code: str
+    name: str
+    open: int
+    overdue: int
+    filed: int
+    claim_median_h: float | None
+    satisfaction: float | None
+    registration_rate: float | None
+    activity_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    window: Window
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    grids: list[GridRow]
+    figures: Outcomes
+    escalations_open: int
+    escalations_overdue: int
+    active_volunteers_month: int
+    trend: list[tuple[date, int, int]]  # local day, filed, done
+
+
+def _scoped(grids: Grids) -> list[Any]:
+    return [] if grids is None else [Wish.grid_id.in_(list(grids))]
+
+
+async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Window) -> Overview:
+    now = app.now()
+    tz = app.settings.tz
+    scope = _scoped(grids)
+    records = await load_records(session, win.start, win.end, grids)
+    figures = outcomes(records, idle=await idle_volunteers(session, win.start, win.end, grids))
+    by_status: Counter[str] = Counter(r.status for r in records)
+    by_category: Counter[str] = Counter(r.category for r in records)
+
+    # Open and overdue now (not only this period's wishes): one grouped query on status.
+    open_states = sorted(OPEN)
+    overdue = case((Wish.deadline < now, 1), else_=0)
+    current = await session.execute(
+        select(Wish.grid_id, func.count(), func.sum(overdue))
+        .where(Wish.status.in_(open_states), *scope)
+        .group_by(Wish.grid_id)
+    )
+    open_by_grid = {int(g): (int(n), int(o or 0)) for g, n, o in current}
+
+    esc_scope = [] if grids is None else [Wish.grid_id.in_(list(grids))]
+    esc = (
+        await session.execute(
+            select(
+                func.count(),
+                func.sum(case((Escalation.deadline < now, 1), else_=0)),
+            )
+            .select_from(Escalation)
+            .join(Wish, Wish.id == Escalation.wish_id)
+            .where(Escalation.status == "open", *esc_scope)
+        )
+    ).one()
+
+    local_now = now.astimezone(tz)
+    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    active = await session.scalar(
+        select(func.count(func.distinct(Wish.volunteer_id))).where(
+            Wish.done_at >= month_start, Wish.volunteer_id.is_not(None), *scope
+        )
+    )
+    rates = await rate_lines(app, session, local_now.year, local_now.month)
+    rate_by_code: dict[str, RateLine] = {r.grid_code or "": r for r in rates.grids}
+
+    grid_query = select(Grid).where(Grid.active.is_(True)).order_by(Grid.code)
+    if grids is not None:
+        grid_query = grid_query.where(Grid.id.in_(list(grids)))
+    per_grid: dict[int, list[WishRecord]] = defaultdict(list)
+    for r in records:
+        per_grid[r.grid_id].append(r)
+    rows = []
+    for grid in await session.scalars(grid_query):
+        mine = per_grid.get(grid.id, [])
+        claims = [
+            (r.claimed_at - r.approved_at).total_seconds() / 3600
+            for r in mine
+            if r.claimed_at is not None and r.approved_at is not None
+        ]
+        ratings = [r.rating for r in mine if r.rating is not None]
+        rate = rate_by_code.get(grid.code)
+        n_open, n_overdue = open_by_grid.get(grid.id, (0, 0))
+        rows.append(
+            GridRow(
+                grid_id=grid.id,
+                code=grid.code,
+                name=grid.name,
+                open=n_open,
+                overdue=n_overdue,
+                filed=len(mine),
+                claim_median_h=median(claims),
+                satisfaction=sum(ratings) / len(ratings) if ratings else None,
+                registration_rate=rate.registration_rate if rate else None,
+                activity_rate=rate.activity_rate if rate else None,
+            )
+        )
+    await session.commit()
+    return Overview(
+        window=win,
+        by_status=dict(by_status.most_common()),
+        by_category=dict(by_category.most_common()),
+        grids=rows,
+        figures=figures,
+        escalations_open=int(esc[0] or 0),
+        escalations_overdue=int(esc[1] or 0),
+        active_volunteers_month=int(active or 0),
+        trend=_trend(records, win, app),
+    )
+
+
+def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tuple[date, int, int]]:
+    tz = app.settings.tz
+    first = win.start.astimezone(tz).date()
+    last = win.end.astimezone(tz).date()
+    # The local day of each UTC quarter hour (every UTC offset is a whole number of them).
+    by_slot: dict[int, date] = {}
+
+    def day(moment: datetime) -> date:
+        slot = int(moment.timestamp()) // 900
+        found = by_slot.get(slot)
+        if found is None:
+            found = by_slot[slot] = moment.astimezone(tz).date()
+        return found
+
+    filed: Counter[date] = Counter(day(r.created_at) for r in records)
+    done: Counter[date] = Counter(day(r.done_at) for r in records if r.done_at is not None)
+    days = []
+    current = first
+    while current <= last:
+        days.append((current, filed[current], done[current]))
+        current += timedelta(days=1)
+    return days
+
+
+def local_midnight(app: AppContext, now: datetime) -> datetime:
+    local = now.astimezone(app.settings.tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)

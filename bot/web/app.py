@@ -1,0 +1,233 @@
+"""The web application: factory, security headers, sessions, CSRF, login rate limit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.i18n import LANGUAGES, Translator
+from bot.services import web_access
+from bot.services.context import AppContext
+from bot.services.errors import UserError
+from bot.web.charts import ChartStore
+from bot.web.scope import Viewer, staff_viewer
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+COOKIE = "wishbot_session"
+CSP = (
+    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# An SVG chart is a document of its own: pygal inlines its styles, and it runs no script.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+# Refusals of scope say so in the status too: another grid's wish is forbidden, a missing one 404.
+ERROR_STATUS = {
+    "staff.not_your_grid": 403,
+    "errors.staff_only": 403,
+    "web.community_staff_only": 403,
+    "wish.unknown": 404,
+}
+
+APP: web.AppKey[AppContext] = web.AppKey("app", AppContext)
+CHARTS: web.AppKey[ChartStore] = web.AppKey("charts", ChartStore)
+IMAGES: web.AppKey[ChartStore] = web.AppKey("images", ChartStore)  # check-in QR codes (PNG)
+BOT_USERNAME: web.AppKey[str] = web.AppKey("bot_username", str)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class RateLimiter:
+    """At most ``limit`` attempts per client address in any 60 s (in this process)."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        hits = self._hits[client]
+        while hits and hits[0] < now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        return True
+
+
+LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter", RateLimiter)
+
+
+def client_of(request: web.Request) -> str:
+    remote = request.remote or "?"
+    if remote in ("127.0.0.1", "::1"):  # behind the reverse proxy on this machine
+        return request.headers.get("X-Real-IP", remote)
+    return remote
+
+
+def ctx(request: web.Request) -> AppContext:
+    return request.app[APP]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except UserError as err:
+        viewer = request.get("viewer")
+        lang = viewer.language if isinstance(viewer, Viewer) else default_language(request)
+        response = aiohttp_jinja2.render_template(
+            "error.html",
+            request,
+            {"t": Translator(lang), "message": Translator(lang)(err.key, **err.params)},
+            status=ERROR_STATUS.get(err.key, 400),
+        )
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def default_language(request: web.Request) -> str:
+    return ctx(request).settings.community.default_language
+
+
+async def current_viewer(request: web.Request) -> Viewer | None:
+    """The logged-in staff member behind the request's cookie, or None."""
+    if "viewer" in request:
+        viewer: Viewer | None = request["viewer"]
+        return viewer
+    cookie = request.cookies.get(COOKIE)
+    viewer = None
+    if cookie:
+        app = ctx(request)
+        async with app.sessions() as session:
+            active = await web_access.touch_session(app, session, cookie)
+            if active is not None:
+                viewer = await staff_viewer(session, active.user_id, active.language, active.csrf)
+                request["active_session"] = active
+            await session.rollback()
+    request["viewer"] = viewer
+    return viewer
+
+
+def staff_only(handler: Handler) -> Handler:
+    """Pages for logged-in staff; others are sent to the page that says how to log in."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        viewer = await current_viewer(request)
+        if viewer is None:
+            if request.method == "GET":
+                raise web.HTTPFound("/login")
+            raise web.HTTPForbidden(text="login needed")
+        if request.method == "POST":
+            form = await request.post()
+            if not web_access.new_csrf_ok(viewer.csrf, str(form.get("csrf", "")) or None):
+                log.warning("CSRF refusal user=%s path=%s", viewer.user_id, request.path)
+                raise web.HTTPForbidden(text="CSRF token missing or wrong")
+        return await handler(request)
+
+    return wrapped
+
+
+def page(request: web.Request, template: str, viewer: Viewer, **context: Any) -> web.Response:
+    t = Translator(viewer.language)
+    return aiohttp_jinja2.render_template(
+        template,
+        request,
+        {"t": t, "viewer": viewer, "languages": LANGUAGES, "path": request.path_qs, **context},
+    )
+
+
+async def image_png(request: web.Request) -> web.Response:
+    png = request.app[IMAGES].get(request.match_info["key"])
+    if png is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=png, content_type="image/png")
+
+
+async def chart_svg(request: web.Request) -> web.Response:
+    svg = request.app[CHARTS].get(request.match_info["key"])
+    if svg is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=svg,
+        content_type="image/svg+xml",
+        headers={"Content-Security-Policy": SVG_CSP},
+    )
+
+
+def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
+    from bot.web import auth_views
+    from bot.web.pages import (
+        broadcasts,
+        events,
+        overview,
+        points,
+        queue,
+        reports,
+        volunteers,
+        wishes,
+    )
+
+    web_app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
+    web_app[APP] = app
+    web_app[CHARTS] = ChartStore()
+    web_app[IMAGES] = ChartStore(ttl=3600, limit=200)
+    web_app[BOT_USERNAME] = bot_username
+    web_app[LIMITER] = RateLimiter(app.settings.web.login_attempts_per_minute)
+    env = aiohttp_jinja2.setup(
+        web_app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
+    env.filters["num1"] = lambda v: "—" if v is None else f"{v:.1f}"
+    web_app.router.add_static("/static/", HERE / "static", name="static")
+    web_app.router.add_get("/charts/{key}.svg", chart_svg)
+    web_app.router.add_get("/images/{key}.png", image_png)
+    auth_views.routes(web_app)
+    overview.routes(web_app)
+    queue.routes(web_app)
+    wishes.routes(web_app)
+    volunteers.routes(web_app)
+    reports.routes(web_app)
+    events.routes(web_app)
+    broadcasts.routes(web_app)
+    points.routes(web_app)
+    return web_app
+
+
+class WebServer:
+    """Serve the dashboard in the current event loop (beside the bot, or alone)."""
+
+    def __init__(self, app: AppContext, bot_username: str = "") -> None:
+        self.app = app
+        self.bot_username = bot_username  # for the check-in QR deep links
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        web_settings = self.app.settings.web
+        self.runner = web.AppRunner(make_web_app(self.app, self.bot_username), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, web_settings.host or "127.0.0.1", web_settings.port)
+        await site.start()
+        log.info("web dashboard at %s", web_settings.base_url)
+        return web_settings.base_url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None

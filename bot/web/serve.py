@@ -1,0 +1,45 @@
+"""`wishbot web`: the dashboard alone, without polling Telegram (the bot may run elsewhere).
+
+With a token it still edits the bot's review cards and tells residents, like the bot does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from bot.config import Settings
+from bot.db.engine import make_engine, make_session_factory
+from bot.services.context import AppContext
+from bot.services.notices import RecordingNotifier
+from bot.web.app import WebServer
+
+
+async def serve_alone(settings: Settings) -> None:
+    from bot.app import check_schema, make_bot
+    from bot.tg.notifier import TelegramNotifier
+
+    await check_schema(settings.database.url)
+    engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
+    app = AppContext(
+        settings=settings, sessions=make_session_factory(engine), notifier=RecordingNotifier()
+    )
+    bot = make_bot(settings) if settings.telegram.token is not None else None
+    username = ""
+    if bot is not None:
+        app.notifier = TelegramNotifier(bot, app)
+        username = (await bot.get_me()).username or ""
+    server = WebServer(app, username)
+    print(f"wishbot web: {await server.start()}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        if bot is not None:
+            await bot.session.close()
+        await engine.dispose()

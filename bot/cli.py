@@ -1,4 +1,4 @@
-"""The `wishbot` command line: run, migrate, demo, classify, bench."""
+"""The `wishbot` command line: run, migrate, demo, classify, poster, bench."""
 
 from __future__ import annotations
 
@@ -100,6 +100,36 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from bot.classify_cli import classify_stream
 
     classify_stream(_settings(args), sys.stdin, sys.stdout)
+    return 0
+
+
+def cmd_poster(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.poster import NoCJKFont
+    from bot.poster_cli import PosterProblem, make_poster
+
+    settings = _settings(args)
+    if not (args.bot or settings.telegram.username):
+        print(
+            "wishbot: warning: telegram.username is not set (nor --bot): the bot's QR code "
+            "points at the demo bot",
+            file=sys.stderr,
+        )
+    try:
+        files = make_poster(
+            settings,
+            args.grid,
+            args.building,
+            Path(args.out),
+            bot_username=args.bot,
+            lang=args.lang,
+        )
+    except (PosterProblem, NoCJKFont) as exc:
+        print(f"wishbot: {exc}", file=sys.stderr)
+        return 2
+    for path in files:
+        print(path)
     return 0
 
 
@@ -265,6 +295,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("classify", "classify wishes from stdin, one JSON object per line")
     p.set_defaults(fn=cmd_classify)
+
+    p = command("poster", "a printable poster (民情二维码) for a grid or building: PDF/PNG")
+    p.add_argument("--grid", required=True, help="grid code from config, e.g. G01")
+    p.add_argument("--building", help="building on the poster and in its links, e.g. 8")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="FILE.pdf or FILE.png; any other name writes both FILE.pdf and FILE.png",
+    )
+    p.add_argument("--bot", help="the bot's @username (default: telegram.username)")
+    p.add_argument("--lang", choices=["zh-CN", "en"], help="default: community.default_language")
+    p.set_defaults(fn=cmd_poster)
 
     p = command("bench", "benchmarks: match, classify, broadcast, load, offer, pipeline, dashboard")
     _add_bench(p)

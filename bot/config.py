@@ -50,6 +50,8 @@ class TelegramConfig(_Section):
     polling_timeout: int = Field(default=25, ge=0, le=50)
     # Where Telegram is blocked: "http://host:port", "socks5://user:pass@host:port" (or socks4).
     proxy: str | None = None
+    # The bot's @username without the @, for links printed before the bot runs (posters).
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
     @field_validator("proxy")
     @classmethod
@@ -117,6 +119,8 @@ class DepartmentConfig(_Section):
 
 class CommunityConfig(_Section):
     name: str = "幸福社区"
+    # The community office's phone, printed on posters for people who prefer to call.
+    phone: str = ""
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     grids: list[GridConfig] = Field(default_factory=list)

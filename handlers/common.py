@@ -105,6 +105,11 @@ async def start_with_code(
 
         await start_checkin(message, payload.removeprefix("ci_"), actor, t, session, app)
         return
+    if payload.startswith("g_"):  # a grid's poster (民情二维码): grid and building chosen
+        from handlers.resident.registration import begin_from_poster
+
+        await begin_from_poster(message, payload, state, actor, t, app, session)
+        return
     if not payload.startswith("inv_"):
         await start(message, state, actor, t, app)
         return

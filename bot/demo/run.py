@@ -6,7 +6,8 @@ a fresh SQLite file. It prints who wrote what, what the bot answered, which butt
 The demo keeps its own clock: it starts on the Thursday evening before the coming Saturday and
 runs in real time from there, so the story (a repair on Saturday morning, an event on Sunday at
 09:00) reads the same whenever it is run. With --keep, the database and every file the bot sent
-(the check-in QR code, the evaluation workbook and CSVs) stay under demo-output/.
+(the check-in QR code, the evaluation workbook and CSVs) and the poster (民情二维码) a resident
+registers from stay under demo-output/.
 """
 
 from __future__ import annotations
@@ -157,6 +158,32 @@ async def _resident(p: Person, grid: str, building: str, phone: str | None) -> N
         await p.say("跳过", expect="登记完成")
 
 
+async def _resident_from_poster(
+    stage: Stage, log: Transcript, p: Person, grid: str, building: str, phone: str
+) -> None:
+    """The resident scans the building's poster (民情二维码): grid and building come chosen.
+    With --keep the poster itself (PDF and PNG) is saved beside the files the bot sent."""
+    from bot.poster import NoCJKFont, render
+    from bot.poster_cli import DEMO_BOT_USERNAME, poster_content
+
+    # The fake Bot API server's bot is @wishbot_demo_bot, the posters' default.
+    content = poster_content(stage.app.settings, grid, building, DEMO_BOT_USERNAME, log.t)
+    if log.files_dir is not None:
+        try:
+            rendered = await asyncio.to_thread(render, content, log.t)
+        except NoCJKFont as exc:
+            log.say(str(exc))
+        else:
+            for ext, data in (("pdf", rendered.pdf), ("png", rendered.png)):
+                path = log.files_dir / f"poster-{grid}-{building}.{ext}"
+                path.write_bytes(data)
+                log.saved.append(path)
+    log.say(log.t("demo.poster_scanned", link=content.bot_link))
+    await p.say(f"/start {content.bot_link.split('?start=', 1)[1]}", expect="隐私")
+    await p.press("同意", expect="电话")
+    await p.share_contact(phone, expect="登记完成")
+
+
 async def _volunteer(
     p: Person,
     name: str,
@@ -242,7 +269,7 @@ async def script(
     await _resident(liu, "第二网格", "8栋2单元", None)
     await liu.expect("核对")
     await liu.press("没问题", expect="已登记为心愿 #")
-    await _resident(ann, "第二网格", "9栋1单元", "13812345678")
+    await _resident_from_poster(stage, log, ann, "G02", "9", "13812345678")
 
     log.section("群众点单 · a resident files a wish")
     await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.db.models import DisplayToken, Staff, User, WebLoginLink, WebSession
 from bot.db.tx import begin_write, transactional
 from bot.services import audit
@@ -32,10 +33,15 @@ def _hash(secret: str) -> str:
 
 
 def signing_key(app: AppContext) -> bytes:
-    web = app.settings.web
+    return settings_signing_key(app.settings)
+
+
+def settings_signing_key(settings: Settings) -> bytes:
+    """The web's HMAC key, from config alone (the poster CLI signs links without a bot)."""
+    web = settings.web
     if web.secret is not None:
         return web.secret.get_secret_value().encode()
-    token = app.settings.telegram.token
+    token = settings.telegram.token
     seed = token.get_secret_value() if token is not None else "wishbot-no-token"
     return hashlib.sha256(b"wishbot-web:" + seed.encode()).digest()
 

@@ -175,6 +175,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         events,
         overview,
         points,
+        posters,
         queue,
         reports,
         volunteers,
@@ -207,6 +208,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     events.routes(web_app)
     broadcasts.routes(web_app)
     points.routes(web_app)
+    posters.routes(web_app)
     return web_app
 
 

@@ -12,14 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import registration
+from bot.services.outreach import posters
+from bot.services.people import grids, registration
 from bot.services.people.actors import ROLE_RESIDENT, Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ChoiceCb, GridCb, RoleCb
 from bot.tg.commands import refresh_commands
 from bot.tg.filters import PrivateChat
 from handlers import forms
-from handlers.common import redraw_old_welcome
+from handlers.common import redraw_old_welcome, start
 
 BUILDING_MAX = 32
 
@@ -65,6 +66,37 @@ async def begin(
     await state.set_data({})
     if query.message is not None:
         await forms.ask_grid(query.message, t, session)  # type: ignore[arg-type]
+
+
+async def begin_from_poster(
+    message: Message,
+    payload: str,
+    state: FSMContext,
+    actor: Actor,
+    t: Translator,
+    app: AppContext,
+    session: AsyncSession,
+) -> None:
+    """``/start g_<grid>[_<building>]`` from a poster: registration shortened to consent."""
+    if actor.has(ROLE_RESIDENT):
+        await start(message, state, actor, t, app)
+        return
+    place = posters.parse_start_payload(payload)
+    grid = await grids.grid_by_code(session, place.grid) if place is not None else None
+    if place is None or grid is None:
+        await message.answer(t("poster.start_stale"))
+        await state.set_state(ResidentReg.grid)
+        await state.set_data({})
+        await forms.ask_grid(message, t, session)
+        return
+    await state.set_data({"grid_id": grid.id, "building": place.building})
+    if place.building:
+        await message.answer(
+            t("poster.start_welcome_building", grid=grid.name, building=place.building)
+        )
+    else:
+        await message.answer(t("poster.start_welcome", grid=grid.name))
+    await _ask_consent(message, state, t)
 
 
 async def grid_picked(

@@ -11,6 +11,7 @@ import pytest
 
 from bot.demo.run import demo_times, main, summary_lines
 from bot.i18n import Translator
+from tests.unit.test_poster import decode_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -59,6 +60,11 @@ async def test_the_demo_runs_to_its_summary(
     assert any(f.suffix == ".csv" and "李明" in f.read_text("utf-8-sig") for f in files)
     for f in files:
         assert str(f) in out
+    # Ann registered from the poster (民情二维码) that --keep saved; its bot code is the link.
+    poster = output / "files" / "poster-G02-9.png"
+    assert (output / "files" / "poster-G02-9.pdf").read_bytes().startswith(b"%PDF")
+    assert "https://t.me/wishbot_demo_bot?start=g_G02_9" in decode_all(poster)
+    assert "Ann scans the QR code poster in her stairwell" in out
     # The web dashboard: a staff login link and a wall-screen link, localized.
     assert re.search(r"Staff login link .*: http://127\.0\.0\.1:\d+/login/\S+", out)
     assert re.search(r"Wall screen link .*: http://127\.0\.0\.1:\d+/display/\S+", out)

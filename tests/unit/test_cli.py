@@ -17,7 +17,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     out = capsys.readouterr().out
-    for command in ("run", "migrate", "demo", "classify", "bench"):
+    for command in ("run", "migrate", "demo", "classify", "poster", "bench"):
         assert command in out
 
 

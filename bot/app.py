@@ -14,7 +14,6 @@ from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramNetworkError,
@@ -44,6 +43,7 @@ from bot.tg.fsm_storage import SQLStorage
 from bot.tg.limits import OutgoingLimits
 from bot.tg.notifier import TelegramNotifier
 from bot.tg.pump import UpdatePump
+from bot.tg.session import BotSession
 from bot.tg.throttle import Throttle
 from bot.web.app import WebServer
 
@@ -92,7 +92,7 @@ def make_bot(settings: Settings) -> Bot:
             "telegram.token is not set: put the token from @BotFather in the config file "
             "or WISHBOT__TELEGRAM__TOKEN"
         )
-    session = AiohttpSession(
+    session = BotSession(
         api=TelegramAPIServer.from_base(settings.telegram.api_base),
         timeout=settings.telegram.request_timeout,
         proxy=settings.telegram.proxy,  # through aiohttp-socks (HTTP CONNECT or SOCKS)

@@ -195,6 +195,9 @@ async def _staff_wish_review(
     card = await staff_card(session, app, t, int(params["id"]))
     if card is None:
         return None
+    wish = await session.get(Wish, int(params["id"]))  # already loaded by staff_card
+    if wish is None or wish.status != "submitted":  # redrawn after a decision: no "new" header
+        return card
     return Rendered(f"{t('staff.new_wish')}\n\n{card.text}", card.markup, card.photo)
 
 

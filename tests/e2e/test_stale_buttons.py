@@ -127,4 +127,5 @@ async def test_a_review_card_handled_elsewhere_is_redrawn(stage: Stage, admin: P
     await stage.fake.wait_for(lambda: _message(stage, admin, card.message_id).edited)
     now = _message(stage, admin, card.message_id)
     assert "✅ 通过" not in now.button_texts()
+    assert "待审核：" not in now.text and "已受理" in now.text  # no "new, to review" header
     assert not [m for m in admin.inbox() if "难度" in m.text]

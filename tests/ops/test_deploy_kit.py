@@ -207,3 +207,38 @@ async def test_the_images_command_and_health_check_work_on_a_real_bot(tmp_path: 
         finally:
             bot.send_signal(signal.SIGTERM)
             await asyncio.wait_for(bot.wait(), 30)
+
+
+async def test_the_web_services_health_check_works_on_wishbot_web(tmp_path: Path) -> None:
+    """compose.yaml's `web` service: `wishbot web`, checked by the image's HEALTHCHECK."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    web = compose["services"]["web"]
+    db = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
+    await upgrade_async(db)
+    port = free_port()
+    url = web["environment"]["WISHBOT_HEALTH_URL"].replace("8080", str(port))
+    env = dict(os.environ) | docker_env()
+    env |= {
+        "WISHBOT_CONFIG": str(tmp_path / "none.toml"),
+        "WISHBOT__DATABASE__URL": db,
+        "WISHBOT__WEB__HOST": web["environment"]["WISHBOT__WEB__HOST"],
+        "WISHBOT__WEB__PORT": str(port),
+        "WISHBOT_HEALTH_URL": url,
+    }
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    command = web["command"]
+    exe = str(Path(sys.executable).parent / command[0])
+    server = await asyncio.create_subprocess_exec(exe, *command[1:], env=env, cwd=tmp_path)
+    health = json.loads(next(r for w, r in dockerfile() if w == "HEALTHCHECK").split("CMD", 1)[1])
+    try:
+        for _ in range(100):  # until it listens (at most ~20 s)
+            check = await asyncio.create_subprocess_exec(
+                sys.executable, *health[1:], env=env, stderr=subprocess.DEVNULL
+            )
+            if await check.wait() == 0:
+                break
+            await asyncio.sleep(0.2)
+        assert check.returncode == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), 30)

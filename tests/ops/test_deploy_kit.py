@@ -242,3 +242,27 @@ async def test_the_web_services_health_check_works_on_wishbot_web(tmp_path: Path
     finally:
         server.send_signal(signal.SIGTERM)
         await asyncio.wait_for(server.wait(), 30)
+
+
+def test_the_operator_manual_covers_what_operators_need() -> None:
+    manual = (DEPLOY / "运维手册.md").read_text(encoding="utf-8")
+    for topic in (
+        "BotFather",
+        "telegram.proxy",
+        "telegram.api_base",
+        "/myid",
+        "grids_csv",
+        "wishbot migrate",
+        "wishbot backup",
+        "wishbot restore",
+        "/healthz",
+        "/metrics",
+        "Telegram 无法访问",
+    ):
+        assert topic in manual, topic
+    # Every metric it explains is one the bot exports.
+    from bot.ops import Metrics
+
+    exported = {m.name for m in Metrics().registry.collect()}
+    for name in re.findall(r"`(wishbot_[a-z_]+)", manual):
+        assert name.removesuffix("_total") in exported, name

@@ -32,6 +32,7 @@ from bot.db.engine import make_engine, make_session_factory
 from bot.delivery import DeliveryOptions
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ratelimit import make_limiter
+from bot.ops import Metrics, Ops, OpsServer, SendMetrics
 from bot.scheduler.clock import Clock
 from bot.scheduler.jobs import calendar_jobs
 from bot.services.context import AppContext, system_clock
@@ -135,11 +136,15 @@ class BotRunner:
         self.started = asyncio.Event()
         self.unfinished = 0  # updates fetched but not finished at the last stop
         self.web: WebServer | None = None
+        self.metrics = Metrics()
+        self.ops: Ops | None = None
+        self.ops_server: OpsServer | None = None
 
     async def setup(self) -> AppContext:
         settings = self.settings
         await check_schema(settings.database.url)
         self.bot = make_bot(settings)
+        self.bot.session.middleware(SendMetrics(self.metrics))
         db = settings.database
         self.engine = make_engine(
             db.url,
@@ -167,6 +172,9 @@ class BotRunner:
         self.delivery = DeliveryEngine(app, self.bot, limiter, options=options)
         self.dp = build_dispatcher(app, await make_storage(settings, app))
         tg = settings.telegram
+        throttle = Throttle(
+            tg.throttle_burst, tg.throttle_window_seconds, tg.throttle_cooldown_seconds
+        )
         locks: ChatLocks = (
             RedisChatLocks(
                 settings.redis.url,
@@ -184,12 +192,21 @@ class BotRunner:
             polling_timeout=tg.polling_timeout,
             allowed_updates=self.dp.resolve_used_update_types(),
             locks=locks,
-            throttle=Throttle(
-                tg.throttle_burst, tg.throttle_window_seconds, tg.throttle_cooldown_seconds
-            ),
+            throttle=throttle,
+            metrics=self.metrics,
+        )
+        self.ops = Ops(
+            self.metrics,
+            self.engine,
+            bot=self.bot,
+            redis_url=settings.redis.url,
+            throttled=throttle.quiet_now,
+            now=app.now,
         )
         if settings.web.enabled:
-            self.web = WebServer(app)
+            self.web = WebServer(app, ops=self.ops)
+        elif settings.metrics.host is not None:
+            self.ops_server = OpsServer(self.ops, settings.metrics.host, settings.metrics.port)
         return app
 
     async def run(self, *, handle_signals: bool = True) -> None:
@@ -243,6 +260,8 @@ class BotRunner:
         await self.delivery.start()
         if self.web is not None:
             await self.web.start()
+        if self.ops_server is not None:
+            await self.ops_server.start()
         if self.run_clock:
             self.clock_jobs.start()
         self.started.set()
@@ -252,6 +271,10 @@ class BotRunner:
         self.clock_jobs.stop()
         if self.web is not None:
             await self.web.stop()
+        if self.ops_server is not None:
+            await self.ops_server.stop()
+        if self.ops is not None:
+            await self.ops.close()
         self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
         await self.pump.locks.close()
         await self.delivery.stop()

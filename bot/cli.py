@@ -1,4 +1,4 @@
-"""The `wishbot` command line: run, migrate, demo, classify, poster, bench."""
+"""The `wishbot` command line: run, web, migrate, backup, restore, demo, classify, poster, bench."""
 
 from __future__ import annotations
 
@@ -87,6 +87,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     migrate.upgrade(settings.database.url, args.revision)
     revision = migrate.head_revision() if args.revision == "head" else args.revision
     print(f"{safe_url(settings.database.url)}: schema at {revision}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup, restore
+
+    settings = _settings(args)
+    action = backup if args.command == "backup" else restore
+    try:
+        outcome = action(settings.database.url, Path(args.file))
+    except BackupError as exc:
+        print(f"wishbot: {exc}", file=sys.stderr)
+        return 2
+    print(f"wishbot {args.command}: {outcome.message}")
     return 0
 
 
@@ -279,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("migrate", "create or upgrade the database schema (to head, or to REVISION)")
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(fn=cmd_migrate)
+
+    p = command("backup", "copy the database to FILE (SQLite: online, while the bot runs)")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(fn=cmd_backup)
+
+    p = command("restore", "replace the database with the backup in FILE (stop the bot first)")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(fn=cmd_backup)
 
     p = command("demo", "watch a whole community use the bot, locally, no token needed")
     p.add_argument(

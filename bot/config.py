@@ -429,6 +429,14 @@ class WebConfig(_Section):
         return self.base_url.startswith("https://")
 
 
+class MetricsConfig(_Section):
+    """``/healthz`` and ``/metrics``: on the dashboard's server when ``web.host`` is set, else on
+    a server of their own here when ``host`` is set (e.g. "127.0.0.1"), else off."""
+
+    host: str | None = None
+    port: int = Field(default=9108, ge=0, le=65535)  # 0: any free port (tests)
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["plain", "json"] = "plain"
@@ -455,6 +463,7 @@ class Settings(BaseSettings):
     redis: RedisConfig = Field(default_factory=RedisConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @classmethod
     def settings_customise_sources(

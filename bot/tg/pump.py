@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -33,6 +34,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.current import publish
+from bot.ops import Metrics
 from bot.tg.chatlock import ChatLocks
 from bot.tg.throttle import Throttle
 
@@ -69,6 +71,7 @@ class UpdatePump:
         locks: ChatLocks | None = None,
         throttle: Throttle | None = None,
         on_handled: Callable[[Update], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.dp = dp
         self.bot = bot
@@ -78,6 +81,7 @@ class UpdatePump:
         self.locks = locks or ChatLocks()
         self.throttle = throttle
         self.on_handled = on_handled
+        self.metrics = metrics
         self._slots = asyncio.Semaphore(max_concurrent)
         self._queues: dict[int | str, deque[tuple[Update, bool]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -136,6 +140,8 @@ class UpdatePump:
                 self._fetched_upto = update.update_id
                 verdict = self.throttle.verdict(update) if self.throttle is not None else "ok"
                 if verdict == "ignore":
+                    if self.metrics is not None:
+                        self.metrics.update_done(update.event_type, "throttled")
                     continue  # done at once: a flood neither queues nor holds the offset back
                 self._unfinished.add(update.update_id)
                 self._enqueue(update, notice_only=verdict == "notice")
@@ -204,6 +210,8 @@ class UpdatePump:
                 async with self._slots, self.locks.hold(key):
                     if notice_only and self.throttle is not None:
                         await self.throttle.notify(self.bot, update)
+                        if self.metrics is not None:
+                            self.metrics.update_done(update.event_type, "throttled")
                     else:
                         await self._handle(update)
                 queue.popleft()
@@ -214,6 +222,7 @@ class UpdatePump:
             self._queues.pop(key, None)
 
     async def _handle(self, update: Update) -> None:
+        started, outcome = time.perf_counter(), "ok"
         try:
             async with self.sessions() as session:
                 with publish(session):
@@ -226,8 +235,11 @@ class UpdatePump:
             # The errors router answers people; this is what escaped it. The update counts as
             # handled (handling it again would fail again).
             log.exception("update %s failed", update.update_id)
+            outcome = "error"
         finally:
             self.handled += 1
+        if self.metrics is not None:
+            self.metrics.update_done(update.event_type, outcome, time.perf_counter() - started)
         if self.on_handled is not None:
             await self.on_handled(update)
 

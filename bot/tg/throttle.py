@@ -51,6 +51,11 @@ class Throttle:
     def __len__(self) -> int:
         return len(self._people)
 
+    def quiet_now(self) -> int:
+        """People whose messages are being ignored right now."""
+        now = self._clock()
+        return sum(1 for p in self._people.values() if now < p.quiet_until)
+
     def check(self, user_id: int) -> str:
         """``"ok"``, ``"notice"`` (the first message past the burst) or ``"ignore"``."""
         now = self._clock()

@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from bot.i18n import LANGUAGES, Translator
+from bot.ops import Ops
 from bot.services import web_access
 from bot.services.context import AppContext
 from bot.services.errors import UserError
@@ -215,14 +216,18 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
 class WebServer:
     """Serve the dashboard in the current event loop (beside the bot, or alone)."""
 
-    def __init__(self, app: AppContext, bot_username: str = "") -> None:
+    def __init__(self, app: AppContext, bot_username: str = "", ops: Ops | None = None) -> None:
         self.app = app
+        self.ops = ops  # /healthz and /metrics beside the dashboard
         self.bot_username = bot_username  # for the check-in QR deep links
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> str:
         web_settings = self.app.settings.web
-        self.runner = web.AppRunner(make_web_app(self.app, self.bot_username), access_log=None)
+        web_app = make_web_app(self.app, self.bot_username)
+        if self.ops is not None:
+            self.ops.add_routes(web_app)
+        self.runner = web.AppRunner(web_app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, web_settings.host or "127.0.0.1", web_settings.port)
         await site.start()

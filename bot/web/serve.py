@@ -1,6 +1,8 @@
 """`wishbot web`: the dashboard alone, without polling Telegram (the bot may run elsewhere).
 
-With a token it still edits the bot's review cards and tells residents, like the bot does."""
+With a token it still edits the bot's review cards and tells residents, like the bot does.
+It serves /healthz and /metrics too (database, Redis and Bot API health; outbox and timer
+gauges; its own process's counters stay at zero, as it handles no updates)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,10 @@ async def serve_alone(settings: Settings) -> None:
     if bot is not None:
         app.notifier = TelegramNotifier(bot, app)
         username = (await bot.get_me()).username or ""
-    server = WebServer(app, username)
+    from bot.ops import Metrics, Ops
+
+    ops = Ops(Metrics(), engine, bot=bot, redis_url=settings.redis.url)
+    server = WebServer(app, username, ops=ops)
     print(f"wishbot web: {await server.start()}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -40,6 +45,7 @@ async def serve_alone(settings: Settings) -> None:
         await stop.wait()
     finally:
         await server.stop()
+        await ops.close()
         if bot is not None:
             await bot.session.close()
         await engine.dispose()

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.services.errors import UserError
 from bot.services.intake import dispatch
+from bot.services.intake.web_form import is_web_filed
 from bot.web.app import ctx, page, staff_only
 from bot.web.scope import Viewer, may_act
 
@@ -27,6 +28,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         "queue.html",
         viewer,
         items=items,
+        web_filed={w.id for w in items if is_web_filed(w)},
         ages={w.id: (now - w.created_at).total_seconds() / 3600 for w in items},
         categories=app.settings.categories.resolved,
         category_names={c.id: c.name(viewer.language) for c in app.settings.categories.resolved},

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.models import Resident, User, Volunteer, Wish
+from bot.i18n import Translator
 from bot.services.intake import web_form
 from bot.services.outreach.posters import PosterPlace, form_link
 from bot.services.web_access import settings_signing_key
+from bot.tg.wish_cards import staff_card
 from tests.web.conftest import Web
 
 TEXT = "明天上午帮我去医院取药，腿脚不方便"
@@ -130,6 +132,23 @@ async def test_a_filed_wish_reaches_the_staff_queue_with_the_web_mark(web: Web) 
         await staff.close()
     # The bot's review card to staff says so too.
     assert any(n.kind == "staff.wish_review" for _, n in web.notifier.sent)
+    async with web.app.sessions() as s:
+        card = await staff_card(s, web.app, Translator("zh-CN"), wish.id)
+    assert card is not None and "网页提交 · 待电话核实" in card.text
+
+
+async def test_a_form_left_open_too_long_or_forged_is_refused(web: Web) -> None:
+    client = await web.client()
+    try:
+        hidden = await _open_form(client, web)
+        forged = await client.post("/h5", data=_fields(hidden, token="1." + "0" * 32))
+        assert forged.status == 400 and "重新扫描" in await forged.text()
+        web.clock.advance(hours=3)
+        stale = await client.post("/h5", data=_fields(hidden, step="confirm"))
+        assert stale.status == 400 and "放得太久" in await stale.text()
+    finally:
+        await client.close()
+    assert await _count(web, Wish) == 0
 
 
 async def test_the_honeypot_files_nothing(web: Web) -> None:

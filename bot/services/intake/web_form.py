@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -71,8 +70,9 @@ def _mac(key: bytes, value: str, length: int) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:length]
 
 
-def form_token(key: bytes, grid: str, building: str | None, now: float | None = None) -> str:
-    stamp = int(time.time() if now is None else now)
+def form_token(key: bytes, grid: str, building: str | None, now: float) -> str:
+    """The form's own token: the poster's place and when it was shown (``now``, a timestamp)."""
+    stamp = int(now)
     return f"{stamp}.{_form_mac(key, grid, building, stamp)}"
 
 
@@ -80,13 +80,11 @@ def _form_mac(key: bytes, grid: str, building: str | None, stamp: int) -> str:
     return _mac(key, f"h5form:{grid}:{building or ''}:{stamp}", 32)
 
 
-def form_token_ok(
-    key: bytes, grid: str, building: str | None, token: str, now: float | None = None
-) -> bool:
+def form_token_ok(key: bytes, grid: str, building: str | None, token: str, now: float) -> bool:
     stamp, _, mac = token.partition(".")
     if not stamp.isdigit():
         return False
-    age = int(time.time() if now is None else now) - int(stamp)
+    age = int(now) - int(stamp)
     if not 0 <= age <= FORM_TOKEN_MAX_AGE:
         return False
     return hmac.compare_digest(_form_mac(key, grid, building, int(stamp)), mac)

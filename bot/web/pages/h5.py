@@ -83,7 +83,9 @@ async def form_page(request: web.Request) -> web.StreamResponse:
         place=place,
         signature=request.query["s"],
         grid_name=grid.name,
-        token=web_form.form_token(_key(request), place.grid, place.building),
+        token=web_form.form_token(
+            _key(request), place.grid, place.building, ctx(request).now().timestamp()
+        ),
         values={},
         error=None,
         max_length=ctx(request).settings.wishes.max_length,
@@ -99,8 +101,9 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     place = _place(request, form)
     if place is None:
         return _refuse(request, lang, "h5.bad_link")
+    token = str(form.get("token", ""))
     if not web_form.form_token_ok(
-        _key(request), place.grid, place.building, str(form.get("token", ""))
+        _key(request), place.grid, place.building, token, app.now().timestamp()
     ):
         return _refuse(request, lang, "h5.stale_form")
     if form.get(HONEYPOT):

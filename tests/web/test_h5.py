@@ -128,6 +128,7 @@ async def test_a_filed_wish_reaches_the_staff_queue_with_the_web_mark(web: Web) 
     try:
         queue = await (await staff.get("/queue")).text()
         assert f"#{wish.id}" in queue and "网页提交 · 待电话核实" in queue
+        assert "请回电核实：刘大爷 · 13800138000 · 8 2单元302" in queue
     finally:
         await staff.close()
     # The bot's review card to staff says so too.
@@ -135,6 +136,7 @@ async def test_a_filed_wish_reaches_the_staff_queue_with_the_web_mark(web: Web) 
     async with web.app.sessions() as s:
         card = await staff_card(s, web.app, Translator("zh-CN"), wish.id)
     assert card is not None and "网页提交 · 待电话核实" in card.text
+    assert "13800138000" in card.text
 
 
 async def test_a_form_left_open_too_long_or_forged_is_refused(web: Web) -> None:
@@ -272,5 +274,6 @@ async def test_resident_confirms_and_rates_through_the_status_link(web: Web) -> 
             assert wish.status == "confirmed" and wish.rating == 5
         again = await client.post(path + "/confirm", data={"rating": "4"})
         assert again.status == 400  # the state machine: already confirmed
+        assert 'class="h5"' in await again.text()
     finally:
         await client.close()

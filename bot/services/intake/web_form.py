@@ -181,3 +181,33 @@ async def volunteer_given_name(session: AsyncSession, wish: Wish) -> str | None:
         select(Volunteer.name).where(Volunteer.user_id == wish.volunteer_id)
     )
     return given_name(name) if name else None
+
+
+@dataclass(frozen=True, slots=True)
+class CallBack:
+    """What staff need to phone a web resident back before approving their wish."""
+
+    name: str
+    phone: str
+    place: str
+
+
+async def call_backs(session: AsyncSession, wishes: list[Wish]) -> dict[int, CallBack]:
+    """Per web-filed wish (by id): the resident's name, phone and address, for staff only."""
+    web_wishes = {w.id: w.resident_id for w in wishes if is_web_filed(w)}
+    if not web_wishes:
+        return {}
+    rows = (
+        await session.execute(
+            select(User.id, User.display_name, Resident.phone, Resident.building)
+            .join(Resident, Resident.user_id == User.id)
+            .where(User.id.in_(set(web_wishes.values())))
+        )
+    ).all()
+    people = {
+        user_id: CallBack(name or "", phone or "", building or "")
+        for user_id, name, phone, building in rows
+    }
+    return {
+        wish_id: people[resident] for wish_id, resident in web_wishes.items() if resident in people
+    }

@@ -222,8 +222,12 @@ async def status_confirm(request: web.Request) -> web.StreamResponse:
     if not rating.isdigit() or not 1 <= int(rating) <= 5:
         return _refuse(request, lang, "h5.pick_stars")
     app = ctx(request)
-    async with app.sessions() as session:
-        await lifecycle.confirm(app, session, wish.id, wish.resident_id, int(rating))
+    try:
+        async with app.sessions() as session:
+            await lifecycle.confirm(app, session, wish.id, wish.resident_id, int(rating))
+    except UserError as err:  # e.g. confirmed already: said in the resident's page, not staff's
+        message = Translator(lang)(err.key, **err.params)
+        return _render(request, "h5_message.html", lang, status=400, message=message)
     raise web.HTTPSeeOther(f"/h5/s/{request.match_info['token']}?lang={lang}&done=1")
 
 

@@ -12,6 +12,7 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.intake import history_notes
 from bot.services.intake.duplicates import neighbour_duplicate_of
+from bot.services.intake.web_form import call_backs
 from bot.services.privacy import mask_personal
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
@@ -180,6 +181,11 @@ async def staff_card(
     age = (app.now() - wish.created_at).total_seconds()
     text = wish_summary(app, t, wish, grid.name if grid else None, unmasked=True)
     text += "\n" + t("wish.age_line", age=age_text(t, age))
+    for call_back in (await call_backs(session, [wish])).values():
+        text += "\n" + t("history.filed_web")
+        text += "\n" + t(
+            "h5.call_back", name=call_back.name, phone=call_back.phone, place=call_back.place
+        )
     duplicate = await neighbour_duplicate_of(app, session, wish)
     if duplicate is not None:
         where = t("duplicate.same_building" if duplicate.same_building else "duplicate.same_grid")

@@ -174,6 +174,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     from bot.web.pages import (
         broadcasts,
         events,
+        h5,
         overview,
         points,
         posters,
@@ -210,6 +211,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     broadcasts.routes(web_app)
     points.routes(web_app)
     posters.routes(web_app)
+    h5.routes(web_app)
     return web_app
 
 

@@ -19,6 +19,7 @@ __all__ = ["CODES", "decode", "encode", "plain_text"]
 # code -> parameter names (all rendered by the `history.<code>` text).
 CODES: dict[str, tuple[str, ...]] = {
     "filed": (),
+    "filed_web": (),  # through the web form (H5): staff phone the resident before approving
     "details": (),
     "auto": (),
     "by_resident": (),

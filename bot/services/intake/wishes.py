@@ -157,8 +157,13 @@ async def find_duplicate(
 
 
 @transactional
-async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft: Draft) -> Wish:
-    """File a confirmed draft. Auto-review categories are approved on the spot."""
+async def file_wish(
+    app: AppContext, session: AsyncSession, user_id: int, draft: Draft, *, web: bool = False
+) -> Wish:
+    """File a confirmed draft. Auto-review categories are approved on the spot.
+
+    A wish from the web form (``web``) always waits for staff: they phone the resident first.
+    """
     await begin_write(session)
     resident = await session.get(Resident, user_id)
     if resident is None:
@@ -183,8 +188,9 @@ async def file_wish(app: AppContext, session: AsyncSession, user_id: int, draft:
     )
     session.add(wish)
     await session.flush()
-    wish_states.note(session, wish, history_note("filed"), actor_id=user_id, at=now)
-    auto = category.review == "auto"
+    filed = history_note("filed_web" if web else "filed")
+    wish_states.note(session, wish, filed, actor_id=user_id, at=now)
+    auto = category.review == "auto" and not web
     if auto:
         wish_states.move(
             session, wish, "approved", actor_id=None, at=now, note=history_note("auto")

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.services.errors import UserError
 from bot.services.intake import dispatch
+from bot.services.intake.web_form import call_backs
 from bot.web.app import ctx, page, staff_only
 from bot.web.scope import Viewer, may_act
 
@@ -21,12 +22,14 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     viewer: Viewer = request["viewer"]
     async with app.sessions() as session:
         items = await dispatch.review_queue(session, viewer.user_id or 0, limit=50)
+        web_filed = await call_backs(session, items)
     now = app.now()
     return page(
         request,
         "queue.html",
         viewer,
         items=items,
+        web_filed=web_filed,
         ages={w.id: (now - w.created_at).total_seconds() / 3600 for w in items},
         categories=app.settings.categories.resolved,
         category_names={c.id: c.name(viewer.language) for c in app.settings.categories.resolved},

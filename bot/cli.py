@@ -1,4 +1,4 @@
-"""The `wishbot` command line: run, migrate, demo, classify, bench."""
+"""The `wishbot` command line: run, migrate, demo, classify, simulate, bench."""
 
 from __future__ import annotations
 
@@ -113,6 +113,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for key, value in result.items():
             print(f"{key}: {value}")
     return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.simulate.cli import run_simulate
+
+    return run_simulate(args)
 
 
 def _bench_match(args: argparse.Namespace) -> dict[str, object]:
@@ -265,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("classify", "classify wishes from stdin, one JSON object per line")
     p.set_defaults(fn=cmd_classify)
+
+    p = command("simulate", "simulate a month of a community: matching vs group chat vs random")
+    from bot.simulate.cli import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(fn=cmd_simulate)
 
     p = command("bench", "benchmarks: match, classify, broadcast, load, offer, pipeline, dashboard")
     _add_bench(p)

@@ -56,7 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offer-k", type=int, default=3, help="volunteers per offer round")
     p.add_argument("--round-minutes", type=int, default=240, help="minutes an offer round waits")
     p.add_argument("--database", help="database URL (default: a fresh SQLite file per run)")
-    p.add_argument("--sweep", type=_sweep, help="repeat over NAME=v1,v2 (" + ", ".join(SWEEPABLE) + ")")
+    p.add_argument(
+        "--sweep", type=_sweep, help="repeat over NAME=v1,v2 (" + ", ".join(SWEEPABLE) + ")"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per run on stdout")
     p.add_argument("--out", type=Path, help="write comparison.md/.csv and PNG charts here")
 
@@ -106,7 +108,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.out:
         from bot.simulate.report import write_out
 
-        keys = [*(k for k in (args.sweep[0],) if args.sweep), "policy", "seed"]
+        keys = [*([args.sweep[0]] if args.sweep else []), "policy", "seed"]
         for path in write_out(args.out, results, table, keys):
             print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -115,5 +117,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 def _line(row: dict[str, Any]) -> str:
     shown = ("claim_median_h", "claim_p90_h", "unserved_share", "satisfaction", "tasks_gini",
              "volunteer_notices_per_claim", "wishes", "cpu_s")  # fmt: skip
-    head = " ".join(f"{k}={row[k]}" for k in row if k not in shown and k in ("policy", "seed", *SWEEPABLE))
+    head = " ".join(
+        f"{k}={row[k]}" for k in row if k not in shown and k in ("policy", "seed", *SWEEPABLE)
+    )
     return head + " " + " ".join(f"{k}={row.get(k)}" for k in shown)

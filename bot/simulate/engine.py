@@ -200,7 +200,9 @@ class Simulation:
         per_community = 6
         for g in range(1, cfg.grids + 1):
             first = (g - 1) // per_community * per_community + 1
-            near = [j for j in (g - 1, g + 1) if first <= j < first + per_community and j <= cfg.grids]
+            near = [
+                j for j in (g - 1, g + 1) if first <= j < first + per_community and j <= cfg.grids
+            ]
             self.neighbours[g] = set(near)
             grids.append(
                 {
@@ -261,7 +263,9 @@ class Simulation:
                     "created_at": now,
                 }
             )
-            self.vols[vid] = _Vol(vid, g, frozenset(skills), self._lognormal(m.look_median_h, m.look_sigma))
+            self.vols[vid] = _Vol(
+                vid, g, frozenset(skills), self._lognormal(m.look_median_h, m.look_sigma)
+            )
             self.grid_vols.setdefault(g, []).append(vid)
         for j in range(cfg.residents):
             g = j % cfg.grids + 1
@@ -346,8 +350,10 @@ class Simulation:
         if state.category not in vol.skills:
             p *= m.accept_skill_miss
         if vol.grid != state.grid:
-            p *= m.accept_neighbour_grid if vol.grid in self.neighbours[state.grid] else (
-                m.accept_other_grid
+            p *= (
+                m.accept_neighbour_grid
+                if vol.grid in self.neighbours[state.grid]
+                else (m.accept_other_grid)
             )
         p *= m.accept_per_active_task**vol.active
         if self.local_hour(self.now_h) >= 21:
@@ -443,7 +449,9 @@ class Simulation:
             wish = await session.get(Wish, wish_id)
             if wish is None or wish.status not in ("approved", "offered"):
                 return
-            wish_states.move(session, wish, "expired", actor_id=self.grid_staff[state.grid], at=self.clock())
+            wish_states.move(
+                session, wish, "expired", actor_id=self.grid_staff[state.grid], at=self.clock()
+            )
             await session.execute(
                 Offer.__table__.update()
                 .where(Offer.wish_id == wish_id, Offer.status == "sent")
@@ -482,7 +490,9 @@ class Simulation:
                     if (vid, wish_id) in self.seen:
                         continue
                     self.seen.add((vid, wish_id))
-                    self.at(self._see_delay(self.vols[vid], push=False), self.see_group, vid, wish_id)
+                    self.at(
+                        self._see_delay(self.vols[vid], push=False), self.see_group, vid, wish_id
+                    )
         async with self.app.sessions() as session:
             due = await session.scalar(
                 select(func.min(Timer.due_at)).where(Timer.status == "pending")

@@ -83,7 +83,8 @@ def _configs(args: argparse.Namespace) -> list[tuple[dict[str, Any], SimConfig]]
                 cfg = replace(base, policy=policy, seed=seed)
                 key: dict[str, Any] = {}
                 if name is not None:
-                    cfg = replace(cfg, **{name: value})
+                    extra: dict[str, Any] = {name: value}
+                    cfg = replace(cfg, **extra)
                     key[name] = value
                 runs.append((key, cfg))
     return runs
@@ -91,8 +92,10 @@ def _configs(args: argparse.Namespace) -> list[tuple[dict[str, Any], SimConfig]]
 
 def run_simulate(args: argparse.Namespace) -> int:
     if args.days <= 0 or min(args.residents, args.volunteers, args.grids) < 1:
-        print("wishbot simulate: days, residents, volunteers and grids must be positive",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "wishbot simulate: days, residents, volunteers and grids must be positive",
+            file=sys.stderr,
+        )
         return 2
     results: list[SimResult] = []
     table: list[dict[str, Any]] = []
@@ -115,8 +118,16 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def _line(row: dict[str, Any]) -> str:
-    shown = ("claim_median_h", "claim_p90_h", "unserved_share", "satisfaction", "tasks_gini",
-             "volunteer_notices_per_claim", "wishes", "cpu_s")  # fmt: skip
+    shown = (
+        "claim_median_h",
+        "claim_p90_h",
+        "unserved_share",
+        "satisfaction",
+        "tasks_gini",
+        "volunteer_notices_per_claim",
+        "wishes",
+        "cpu_s",
+    )
     head = " ".join(
         f"{k}={row[k]}" for k in row if k not in shown and k in ("policy", "seed", *SWEEPABLE)
     )

@@ -9,6 +9,7 @@ the earliest one is due.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import random
@@ -21,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
-from bot.config import Settings
+from bot.config import MatchingConfig, Settings
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.migrate import upgrade_async
 from bot.db.models import Grid, Offer, Resident, Staff, Timer, User, Volunteer, Wish
@@ -339,9 +340,13 @@ class Simulation:
         state = self.wishes[wish_id]
         async with self.app.sessions() as session:
             await dispatch.approve(
-                self.app, session, self.grid_staff[state.grid], wish_id,
-                difficulty="normal", deadline=None,
-            )  # fmt: skip
+                self.app,
+                session,
+                self.grid_staff[state.grid],
+                wish_id,
+                difficulty="normal",
+                deadline=None,
+            )
         self._approved(state)
 
     def _accept_p(self, vol: _Vol, state: _WishState) -> float:
@@ -369,10 +374,8 @@ class Simulation:
         elif self.rnd.random() < self.m.decline_share:
             reason = "skill" if state.category not in vol.skills else "busy"
             async with self.app.sessions() as session:
-                try:
+                with contextlib.suppress(UserError):
                     await offers.decline(self.app, session, wish_id, vid, reason)
-                except UserError:
-                    pass
 
     async def see_group(self, vid: int, wish_id: int) -> None:
         state, vol = self.wishes[wish_id], self.vols[vid]
@@ -434,10 +437,8 @@ class Simulation:
     async def verify(self, wish_id: int) -> None:
         state = self.wishes[wish_id]
         async with self.app.sessions() as session:
-            try:
+            with contextlib.suppress(UserError):
                 await lifecycle.verify(self.app, session, wish_id, self.grid_staff[state.grid])
-            except UserError:
-                pass
 
     async def close_unclaimed(self, wish_id: int) -> None:
         """Staff close a wish nobody took within the model's days (same rule for all)."""
@@ -453,7 +454,7 @@ class Simulation:
                 session, wish, "expired", actor_id=self.grid_staff[state.grid], at=self.clock()
             )
             await session.execute(
-                Offer.__table__.update()
+                update(Offer)
                 .where(Offer.wish_id == wish_id, Offer.status == "sent")
                 .values(status="expired")
             )
@@ -516,7 +517,7 @@ class Simulation:
             engine = make_engine(url, inline=url.startswith("sqlite"))
             try:
                 settings = Settings(
-                    matching={"offer_k": cfg.offer_k, "round_minutes": cfg.round_minutes}
+                    matching=MatchingConfig(offer_k=cfg.offer_k, round_minutes=cfg.round_minutes)
                 )
                 self.notifier = SimNotifier()
                 self.app = AppContext(

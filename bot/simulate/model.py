@@ -8,16 +8,38 @@ group chat and random offers all run on the same people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 WISHES_FILE = Path(__file__).resolve().parent.parent / "defaults" / "wishes_train.tsv"
 
 # Relative wish arrivals by local hour of day (0..23) and weekday (Monday 0 .. Sunday 6).
 HOUR_WEIGHTS = (
-    0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 0.8, 1.5, 2.2, 2.6, 2.5, 2.0,
-    1.6, 1.5, 1.8, 2.0, 2.0, 1.9, 2.0, 2.4, 2.3, 1.6, 0.9, 0.4,
-)  # fmt: skip
+    0.2,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.3,
+    0.8,
+    1.5,
+    2.2,
+    2.6,
+    2.5,
+    2.0,
+    1.6,
+    1.5,
+    1.8,
+    2.0,
+    2.0,
+    1.9,
+    2.0,
+    2.4,
+    2.3,
+    1.6,
+    0.9,
+    0.4,
+)
 WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.3, 1.2)
 
 
@@ -69,7 +91,6 @@ class CommunityModel:
     verify_median_h: float = 8.0
     staff_close_days: float = 7.0  # a wish nobody took is closed (expired) after this
     tail_days: float = 10.0  # run on without new wishes, so late wishes can finish
-    group_hours: tuple[int, ...] = field(default=())  # unused: kept for config symmetry
 
 
 def load_wishes(path: Path = WISHES_FILE) -> list[tuple[str, str]]:

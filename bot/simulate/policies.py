@@ -71,13 +71,16 @@ def installed(policy: str, seed: int) -> Iterator[None]:
     """Install the policy's hooks for the duration of one run (restored afterwards)."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}: one of {', '.join(POLICIES)}")
-    saved = (routing.next_round, offers.next_round, offers.rank)
+    hooks: list[tuple[Any, str, Any]] = []
+    if policy == "groupchat":
+        hooks = [(routing, "next_round", _post_round), (offers, "next_round", _post_round)]
+    elif policy == "random":
+        hooks = [(offers, "rank", _random_ranker(random.Random(seed * 7919 + 1)))]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in hooks]
     try:
-        if policy == "groupchat":
-            routing.next_round = _post_round  # type: ignore[assignment]
-            offers.next_round = _post_round  # type: ignore[assignment]
-        elif policy == "random":
-            offers.rank = _random_ranker(random.Random(seed * 7919 + 1))
+        for module, name, hook in hooks:
+            setattr(module, name, hook)
         yield
     finally:
-        routing.next_round, offers.next_round, offers.rank = saved  # type: ignore[assignment]
+        for module, name, original in saved:
+            setattr(module, name, original)

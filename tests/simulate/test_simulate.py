@@ -14,11 +14,20 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.services.tasks import offers
 from bot.simulate.engine import SimConfig, SimResult, simulate
 from bot.simulate.model import CommunityModel
+from matching import ranking
 
-TINY = SimConfig(days=2, residents=40, volunteers=8, grids=2,
-                 model=CommunityModel(wishes_per_resident_month=6, tail_days=4))  # fmt: skip
+ORIGINAL_NEXT_ROUND = offers.next_round
+
+TINY = SimConfig(
+    days=2,
+    residents=40,
+    volunteers=8,
+    grids=2,
+    model=CommunityModel(wishes_per_resident_month=6, tail_days=4),
+)
 
 # Everyone says yes, can do anything, finishes, and rates 5 stars: the figures follow by hand.
 CERTAIN = CommunityModel(
@@ -45,8 +54,16 @@ FIVE_WISHES = (  # local 09:00 to 13:00 on a Monday; rounds of a day: nobody tim
     (12.0, 3, "楼道里的灯坏了好几天了"),
     (13.0, 4, "老人一个人在家，想找人陪他聊聊天"),
 )
-HAND = SimConfig(days=1, residents=5, volunteers=3, grids=1, offer_k=1, round_minutes=1440, model=CERTAIN,
-                 script=FIVE_WISHES)  # fmt: skip
+HAND = SimConfig(
+    days=1,
+    residents=5,
+    volunteers=3,
+    grids=1,
+    offer_k=1,
+    round_minutes=1440,
+    model=CERTAIN,
+    script=FIVE_WISHES,
+)
 
 
 def run(config: SimConfig) -> SimResult:
@@ -70,6 +87,7 @@ def test_same_seed_same_figures_twice() -> None:
 @pytest.mark.parametrize("policy", ["matching", "groupchat", "random"])
 def test_three_volunteers_five_wishes_by_hand(policy: str) -> None:
     r = run(replace(HAND, policy=policy))
+    assert (offers.rank, offers.next_round) == (ranking.rank, ORIGINAL_NEXT_ROUND)  # restored
     f = r.figures
     # Five wishes, all approved, taken at the first look, done, rated five stars.
     assert (f.wishes, f.approved, f.claimed, f.done, f.finished) == (5, 5, 5, 5, 5)
@@ -129,8 +147,24 @@ def test_outcome_module_agrees_with_a_direct_computation(tmp_path: Path) -> None
 
 def test_cli_json_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    code = main(["simulate", "--days", "1", "--residents", "300", "--volunteers", "6",
-                 "--grids", "2", "--policy", "matching,groupchat", "--json", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "simulate",
+            "--days",
+            "1",
+            "--residents",
+            "300",
+            "--volunteers",
+            "6",
+            "--grids",
+            "2",
+            "--policy",
+            "matching,groupchat",
+            "--json",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.count('"policy"') for line in lines] == [1, 1]

@@ -1,4 +1,5 @@
-"""The `wishbot` command line: run, web, migrate, backup, restore, demo, classify, poster, bench."""
+"""The `wishbot` command line: run, web, migrate, backup, restore, demo, classify, poster,
+simulate, bench."""
 
 from __future__ import annotations
 
@@ -159,6 +160,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for key, value in result.items():
             print(f"{key}: {value}")
     return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.simulate.cli import run_simulate
+
+    return run_simulate(args)
 
 
 def _bench_match(args: argparse.Namespace) -> dict[str, object]:
@@ -331,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bot", help="the bot's @username (default: telegram.username)")
     p.add_argument("--lang", choices=["zh-CN", "en"], help="default: community.default_language")
     p.set_defaults(fn=cmd_poster)
+    p = command("simulate", "simulate a month of a community: matching vs group chat vs random")
+    from bot.simulate.cli import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(fn=cmd_simulate)
 
     p = command("bench", "benchmarks: match, classify, broadcast, load, offer, pipeline, dashboard")
     _add_bench(p)

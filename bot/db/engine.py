@@ -24,7 +24,10 @@ def make_engine(
     pool_size: int = 10,
     max_overflow: int = 10,
     pool_timeout: float = 30.0,
+    inline: bool = False,
 ) -> AsyncEngine:
+    """``inline``: SQLite statements run on the event loop's thread (the simulator only; see
+    :mod:`bot.db.inline_sqlite`)."""
     # hide_parameters: SQL logging (echo, DEBUG) and error messages never show the values,
     # which are people's words, phone numbers and ids.
     pool: dict[str, Any] = {}
@@ -36,7 +39,7 @@ def make_engine(
         url,
         echo=echo,
         hide_parameters=True,
-        connect_args={"timeout": busy_timeout_ms / 1000},
+        connect_args={"timeout": busy_timeout_ms / 1000, **_inline_args(inline)},
         **pool,
     )
 
@@ -61,6 +64,14 @@ def make_engine(
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _inline_args(inline: bool) -> dict[str, Any]:
+    if not inline:
+        return {}
+    from bot.db.inline_sqlite import connect
+
+    return {"async_creator_fn": connect}
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

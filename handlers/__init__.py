@@ -14,6 +14,7 @@ def routers() -> list[Router]:
     from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
+    from handlers.staff import rewards as staff_rewards
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import web as staff_web
@@ -39,6 +40,7 @@ def routers() -> list[Router]:
         staff_web.router(),
         volunteer_points.router(),
         staff_points.router(),
+        staff_rewards.router(),
         staff_tasks.router(),
         volunteer_tasks.router(),
         resident_tasks.router(),

@@ -10,6 +10,7 @@ def routers() -> list[Router]:
     from handlers.resident import registration as resident_registration
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
+    from handlers.staff import broadcast_progress as staff_broadcast_progress
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
@@ -33,6 +34,7 @@ def routers() -> list[Router]:
         group.router(),
         staff_events.router(),
         volunteer_events.router(),
+        staff_broadcast_progress.router(),
         staff_broadcasts.router(),
         staff_volunteers.router(),
         staff_wishes.router(),

@@ -10,10 +10,12 @@ def routers() -> list[Router]:
     from handlers.resident import registration as resident_registration
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
+    from handlers.staff import broadcast_progress as staff_broadcast_progress
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
+    from handlers.staff import rewards as staff_rewards
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import web as staff_web
@@ -32,6 +34,7 @@ def routers() -> list[Router]:
         group.router(),
         staff_events.router(),
         volunteer_events.router(),
+        staff_broadcast_progress.router(),
         staff_broadcasts.router(),
         staff_volunteers.router(),
         staff_wishes.router(),
@@ -39,6 +42,7 @@ def routers() -> list[Router]:
         staff_web.router(),
         volunteer_points.router(),
         staff_points.router(),
+        staff_rewards.router(),
         staff_tasks.router(),
         volunteer_tasks.router(),
         resident_tasks.router(),

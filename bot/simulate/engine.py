@@ -5,6 +5,8 @@ simulated clock (the app's injectable clock) jumps from event to event; the serv
 unchanged with a notifier that keeps their notices in memory; due timers (offer round
 time-outs, nudges, confirmation reminders) fire through the real ``fire_due`` exactly when
 the earliest one is due.
+
+The community is seeded by `seeding`; the notifier is in `notifier`.
 """
 
 from __future__ import annotations
@@ -15,30 +17,30 @@ import math
 import random
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from bot.config import MatchingConfig, Settings
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.migrate import upgrade_async
-from bot.db.models import Grid, Offer, Resident, Staff, Timer, User, Volunteer, Wish
+from bot.db.models import Offer, Timer, Wish
 from bot.db.tx import begin_write
 from bot.scheduler.timers import cancel_timers, fire_due
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.intake import dispatch, wish_states, wishes
-from bot.services.notices import Notice, SentRef
 from bot.services.reports.outcome_math import Outcomes
 from bot.services.reports.outcomes import outcome_figures
 from bot.services.tasks import lifecycle, offers
 from bot.simulate import policies
 from bot.simulate.model import CommunityModel, load_wishes
+from bot.simulate.notifier import SimNotifier
+from bot.simulate.seeding import SimVolunteer, seed_community
 
 START = datetime(2026, 11, 1, 16, 0, tzinfo=UTC)  # Monday 2 November, 00:00 in Shanghai
 TZ_HOURS = 8  # Asia/Shanghai, for the model's hours of day
@@ -87,42 +89,6 @@ def _round(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) else value
 
 
-class SimNotifier:
-    """Keeps the notices the simulated people act on; everything else is only counted."""
-
-    def __init__(self) -> None:
-        self.offer_cards: list[tuple[int, int]] = []  # (volunteer, offer id)
-        self.group_posts: list[tuple[int, int]] = []  # (chat id, wish id)
-        self.kinds: Counter[str] = Counter()
-        self._next = 0
-
-    async def notify(self, user_id: int, notice: Notice) -> SentRef | None:
-        self.kinds[notice.kind] += 1
-        if notice.kind == "offer.card":
-            self.offer_cards.append((user_id, int(notice.params["offer_id"])))
-        self._next += 1
-        return SentRef(user_id, self._next)
-
-    async def notify_chat(self, chat_id: int, notice: Notice) -> SentRef | None:
-        self.kinds[notice.kind] += 1
-        if notice.kind == "group.wish_post":
-            self.group_posts.append((chat_id, int(notice.params["id"])))
-        self._next += 1
-        return SentRef(chat_id, self._next)
-
-    async def edit(self, ref: SentRef, notice: Notice, lang: str | None = None) -> bool:
-        return True
-
-
-@dataclass
-class _Vol:
-    uid: int
-    grid: int
-    skills: frozenset[str]
-    look_h: float
-    active: int = 0
-
-
 @dataclass
 class _WishState:
     id: int
@@ -143,7 +109,7 @@ class Simulation:
         self.now_h = 0.0
         self.queue: list[tuple[float, int, Callable[..., Awaitable[None]], tuple[Any, ...]]] = []
         self.seq = 0
-        self.vols: dict[int, _Vol] = {}
+        self.vols: dict[int, SimVolunteer] = {}
         self.grid_vols: dict[int, list[int]] = {}
         self.grid_staff: dict[int, int] = {}
         self.neighbours: dict[int, set[int]] = {}
@@ -178,7 +144,7 @@ class Simulation:
     def _lognormal(self, median: float, sigma: float) -> float:
         return median * math.exp(self.rnd.gauss(0, sigma))
 
-    def _see_delay(self, vol: _Vol, push: bool) -> float:
+    def _see_delay(self, vol: SimVolunteer, push: bool) -> float:
         mean = vol.look_h * (self.m.offer_push_factor if push else 1.0)
         t = self.now_h + self.rnd.expovariate(1 / mean)
         return self._shift_into(t, self.m.awake_from, self.m.awake_to)
@@ -191,108 +157,21 @@ class Simulation:
 
     # --- setup ------------------------------------------------------------------------------
     async def _seed(self, app: AppContext) -> None:
-        cfg, m, rnd = self.cfg, self.m, self.rnd
-        categories = [c for c, _ in self.texts]
-        mix = Counter(categories)
-        cat_ids, cat_w = list(mix), [mix[c] for c in mix]
-        slot_ids = [s.id for s in app.settings.volunteers.slots]
-        now = START
-        grids, users, vols, residents, staff = [], [], [], [], []
-        per_community = 6
-        for g in range(1, cfg.grids + 1):
-            first = (g - 1) // per_community * per_community + 1
-            near = [
-                j for j in (g - 1, g + 1) if first <= j < first + per_community and j <= cfg.grids
-            ]
-            self.neighbours[g] = set(near)
-            grids.append(
-                {
-                    "id": g,
-                    "code": f"G{g:03d}",
-                    "name": f"第{g}网格",
-                    "community": f"社区{(g - 1) // per_community + 1}",
-                    "neighbours": [f"G{j:03d}" for j in near],
-                    "active": True,
-                    "group_chat_id": policies.group_chat_id(g)
-                    if cfg.policy == "groupchat"
-                    else None,
-                }
-            )
-        uid = 0
-
-        def user(name: str) -> int:
-            nonlocal uid
-            uid += 1
-            users.append(
-                {
-                    "id": uid,
-                    "telegram_id": 10_000_000 + uid,
-                    "display_name": name,
-                    "language": "zh-CN",
-                    "is_blocked": False,
-                    "created_at": now,
-                }
-            )
-            return uid
-
-        for g in range(1, cfg.grids + 1):
-            sid = user(f"网格员{g}")
-            staff.append({"user_id": sid, "scope": "grid", "grid_id": g, "created_at": now})
-            self.grid_staff[g] = sid
-        for i in range(cfg.volunteers):
-            g = i % cfg.grids + 1
-            vid = user(f"志愿者{i}")
-            skills: set[str] = set()
-            while len(skills) < rnd.randint(m.skills_min, m.skills_max):
-                skills.add(rnd.choices(cat_ids, cat_w)[0])
-            slots = rnd.sample(slot_ids, rnd.randint(m.slots_min, m.slots_max))
-            vols.append(
-                {
-                    "user_id": vid,
-                    "name": f"志愿者{i}",
-                    "grid_id": g,
-                    "building": f"{rnd.randint(1, 30)}栋",
-                    "unit": "单位",
-                    "branch": "支部",
-                    "occupation": "职工",
-                    "skills": sorted(skills),
-                    "specialties": "",
-                    "availability": slots,
-                    "max_active_tasks": m.max_active_tasks,
-                    "status": "approved",
-                    "public_board": True,
-                    "created_at": now,
-                }
-            )
-            self.vols[vid] = _Vol(
-                vid, g, frozenset(skills), self._lognormal(m.look_median_h, m.look_sigma)
-            )
-            self.grid_vols.setdefault(g, []).append(vid)
-        for j in range(cfg.residents):
-            g = j % cfg.grids + 1
-            rid = user(f"居民{j}")
-            residents.append(
-                {
-                    "user_id": rid,
-                    "grid_id": g,
-                    "building": f"{rnd.randint(1, 30)}栋",
-                    "share_phone": False,
-                    "consent_at": now,
-                    "created_at": now,
-                }
-            )
-            self.residents.append((rid, g))
-        async with app.sessions() as session:
-            for model, rows in (
-                (Grid, grids),
-                (User, users),
-                (Staff, staff),
-                (Volunteer, vols),
-                (Resident, residents),
-            ):
-                for k in range(0, len(rows), 2000):
-                    await session.execute(insert(model), rows[k : k + 2000])
-            await session.commit()
+        cfg = self.cfg
+        community = await seed_community(
+            app,
+            self.m,
+            self.rnd,
+            grid_count=cfg.grids,
+            volunteer_count=cfg.volunteers,
+            resident_count=cfg.residents,
+            group_chats=cfg.policy == "groupchat",
+            categories=[c for c, _ in self.texts],
+            now=START,
+        )
+        self.vols, self.grid_vols = community.vols, community.grid_vols
+        self.grid_staff, self.neighbours = community.grid_staff, community.neighbours
+        self.residents = community.residents
 
     def _plan_arrivals(self) -> None:
         cfg, m, rnd = self.cfg, self.m, self.rnd
@@ -349,7 +228,7 @@ class Simulation:
             )
         self._approved(state)
 
-    def _accept_p(self, vol: _Vol, state: _WishState) -> float:
+    def _accept_p(self, vol: SimVolunteer, state: _WishState) -> float:
         m = self.m
         p = m.accept_base
         if state.category not in vol.skills:
@@ -386,7 +265,7 @@ class Simulation:
         if self.rnd.random() < self._accept_p(vol, state):
             await self._claim(vol, state)
 
-    async def _claim(self, vol: _Vol, state: _WishState) -> None:
+    async def _claim(self, vol: SimVolunteer, state: _WishState) -> None:
         async with self.app.sessions() as session:
             try:
                 await offers.claim(self.app, session, state.id, vol.uid)

@@ -23,6 +23,7 @@ from bot.services.context import AppContext
 from bot.services.intake import routing
 from bot.services.tasks import offers
 from matching import ranking
+from matching.ranking.vectorised import eligibility_mask
 
 POLICIES = ("matching", "groupchat", "random")
 
@@ -59,7 +60,7 @@ def _random_ranker(rnd: random.Random) -> Any:
     ) -> list[ranking.Ranked]:
         if k <= 0 or len(pool) == 0:
             return []
-        eligible = np.flatnonzero(ranking._eligible(pool, wish, allowed_grids))
+        eligible = np.flatnonzero(eligibility_mask(pool, wish, allowed_grids))
         picked = sorted(rnd.sample([int(i) for i in eligible], min(k, len(eligible))))
         return [ranking.Ranked(int(pool.ids[i]), 0.0, {}) for i in picked]
 

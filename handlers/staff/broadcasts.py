@@ -1,4 +1,6 @@
-"""Staff broadcasts (群发): /broadcast composes and sends, /broadcasts follows and controls."""
+"""Staff broadcasts (群发): /broadcast composes one (text, optional photo), chooses its audience,
+previews and sends it. Following and controlling them (/broadcasts) is in
+handlers/staff/broadcast_progress.py."""
 
 from __future__ import annotations
 
@@ -17,17 +19,16 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.outreach import broadcasts
-from bot.services.outreach.broadcasts import Draft, Progress, Segment
+from bot.services.outreach.broadcasts import Draft, Segment
 from bot.services.people import grids
 from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.tg import broadcast_cards as cards
 from bot.tg import keyboards as kb
 from bot.tg import once
-from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
+from bot.tg.callbacks_broadcast import BroadcastFormCb
 from bot.tg.filters import HasRole, PrivateChat
-from bot.tg.shorten import shorten
 
 GRID_PAGE = 8
-EXCERPT = 40
 DONE = "*"
 
 
@@ -54,7 +55,6 @@ def router() -> Router:
     r.message.filter(PrivateChat(), HasRole(ROLE_STAFF))
     r.callback_query.filter(PrivateChat(), HasRole(ROLE_STAFF))
     r.message.register(begin, Command("broadcast"))
-    r.message.register(show_recent, Command("broadcasts"))
     r.message.register(composed, BroadcastForm.compose)
     r.message.register(grid_typed, BroadcastForm.grids, TypedText())
     r.message.register(unit_typed, BroadcastForm.unit, TypedText())
@@ -68,7 +68,6 @@ def router() -> Router:
     ):
         r.message.register(use_buttons, waiting_for_buttons)
     r.callback_query.register(form_pressed, BroadcastFormCb.filter())
-    r.callback_query.register(control_pressed, BroadcastCb.filter())
     return r
 
 
@@ -181,12 +180,12 @@ async def _audience_chosen(
     elif kind == "vol_skill":
         await state.set_state(BroadcastForm.skills)
         await message.edit_text(
-            t("broadcast.skill_ask"), reply_markup=_toggles(t, "s", _skill_options(t, app), [])
+            t("broadcast.skill_ask"), reply_markup=_toggles(t, "s", cards.skill_options(t, app), [])
         )
     elif kind == "vol_slot":
         await state.set_state(BroadcastForm.slots)
         await message.edit_text(
-            t("broadcast.slot_ask"), reply_markup=_toggles(t, "t", _slot_options(t, app), [])
+            t("broadcast.slot_ask"), reply_markup=_toggles(t, "t", cards.slot_options(t, app), [])
         )
     elif kind == "vol_unit":
         await state.set_state(BroadcastForm.unit)
@@ -285,14 +284,6 @@ async def grid_typed(
 # --- skills and free-time slots ------------------------------------------------------------
 
 
-def _skill_options(t: Translator, app: AppContext) -> list[tuple[str, str]]:
-    return [(c.id, c.name(t.lang)) for c in app.settings.categories.resolved]
-
-
-def _slot_options(t: Translator, app: AppContext) -> list[tuple[str, str]]:
-    return [(s.id, s.name(t.lang)) for s in app.settings.volunteers.slots]
-
-
 def _toggles(
     t: Translator, field: str, options: list[tuple[str, str]], chosen: list[str]
 ) -> InlineKeyboardMarkup:
@@ -317,7 +308,9 @@ async def _toggle_pressed(
     value: str,
 ) -> None:
     key, options = (
-        ("skills", _skill_options(t, app)) if field == "s" else ("slots", _slot_options(t, app))
+        ("skills", cards.skill_options(t, app))
+        if field == "s"
+        else ("slots", cards.slot_options(t, app))
     )
     data = await state.get_data()
     chosen: list[str] = list(data.get(key) or [])
@@ -363,7 +356,7 @@ async def _preview(
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return
-    audience = await describe(t, app, session, segment)
+    audience = await cards.describe_segment(t, app, session, segment)
     if not count:
         await message.answer(t("broadcast.nobody"))
         await _ask_audience(message, state, t)
@@ -421,112 +414,6 @@ async def _confirm_pressed(
     answer = t("broadcast.started", id=sent.id, count=sent.recipients)
     await message.edit_text(answer)
     return answer
-
-
-# --- following and controlling -------------------------------------------------------------
-
-
-async def show_recent(
-    message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
-) -> None:
-    recent = await broadcasts.recent(session, actor.user_id)
-    if not recent:
-        await message.answer(t("broadcast.none"))
-        return
-    for item in reversed(recent):  # oldest first, the newest ends up at the bottom
-        await message.answer(
-            await card_text(t, app, session, item), reply_markup=_controls(t, item)
-        )
-
-
-async def control_pressed(
-    query: CallbackQuery,
-    callback_data: BroadcastCb,
-    actor: Actor,
-    t: Translator,
-    session: AsyncSession,
-    app: AppContext,
-) -> None:
-    action, broadcast_id = callback_data.action, callback_data.broadcast_id
-    actions = {
-        "pause": (broadcasts.pause, "broadcast.paused"),
-        "resume": (broadcasts.resume, "broadcast.resumed"),
-        "cancel": (broadcasts.cancel, "broadcast.cancelled"),
-    }
-    try:
-        if action in actions:
-            act, done_key = actions[action]
-            item = await act(app, session, actor.user_id, broadcast_id)
-        else:
-            item, done_key = await broadcasts.view(session, actor.user_id, broadcast_id), ""
-    except UserError as err:
-        await query.answer(t(err.key, **err.params), show_alert=True)
-        return
-    await query.answer(t(done_key) if done_key else None)
-    if isinstance(query.message, Message):
-        text = await card_text(t, app, session, item)
-        try:
-            await query.message.edit_text(text, reply_markup=_controls(t, item))
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
-
-
-def _controls(t: Translator, item: Progress) -> InlineKeyboardMarkup | None:
-    def button(action: str) -> InlineKeyboardButton:
-        return kb.button(
-            t(f"broadcast.{action}"), BroadcastCb(action=action, broadcast_id=item.id).pack()
-        )
-
-    if item.status == "sending":
-        return kb.rows([button("pause"), button("cancel")], [button("refresh")])
-    if item.status == "paused":
-        return kb.rows([button("resume"), button("cancel")], [button("refresh")])
-    return None
-
-
-async def card_text(t: Translator, app: AppContext, session: AsyncSession, item: Progress) -> str:
-    excerpt = shorten(item.text, EXCERPT + 1)
-    if item.photo:
-        excerpt = f"🖼 {excerpt}".strip()
-    text = t(
-        "broadcast.card",
-        id=item.id,
-        status=t(f"broadcast.status.{item.status}"),
-        when=item.created_at.astimezone(app.settings.tz).strftime("%m-%d %H:%M"),
-        audience=await describe(t, app, session, item.segment),
-        excerpt=excerpt,
-        total=item.recipients,
-        delivered=item.delivered,
-        pending=item.pending,
-        blocked=item.count("blocked"),
-        failed=item.failed,
-        unknown=item.count("unknown"),
-    )
-    if item.count("cancelled"):
-        text += "\n" + t("broadcast.card_cancelled", cancelled=item.count("cancelled"))
-    return text
-
-
-async def describe(t: Translator, app: AppContext, session: AsyncSession, segment: Segment) -> str:
-    """The audience in words: "第二网格的志愿者", "擅长家居维修的志愿者"…"""
-    names = {g.id: g.name for g in await grids.active_grids(session)}
-    grid_names = "、".join(names.get(g, str(g)) for g in segment.grid_ids) or t(
-        "broadcast.desc.all_grids"
-    )
-    skills = dict(_skill_options(t, app))
-    slots = dict(_slot_options(t, app))
-    audience = t(
-        f"broadcast.desc.{segment.kind}",
-        grids=grid_names,
-        community=segment.community or "",
-        skills="、".join(skills.get(s, s) for s in segment.skills),
-        unit=segment.unit or "",
-        slots="、".join(slots.get(s, s) for s in segment.slots),
-    )
-    if segment.grid_ids and segment.kind not in ("vol_grid", "res_grid", "groups"):
-        audience = t("broadcast.desc.within", audience=audience, grids=grid_names)
-    return audience
 
 
 # --- small helpers -------------------------------------------------------------------------

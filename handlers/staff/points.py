@@ -1,29 +1,26 @@
-"""Staff: adjust a volunteer's points (/adjust), keep the rewards shop (/rewards), confirm a
-pickup by its code (/handover), and review declarations (党员申报) from their cards."""
+"""Staff: adjust a volunteer's points (/adjust) and review declarations (党员申报) from their
+cards. The rewards shop and /handover are in handlers/staff/rewards.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people.actors import ROLE_STAFF, Actor
-from bot.services.points import adjustments, declarations, ledger, shop
+from bot.services.points import adjustments, declarations, ledger
 from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg import points_cards as cards
-from bot.tg.callbacks_points import AdjustCb, DeclarationCb, RedemptionCb, RewardAdminCb
+from bot.tg.callbacks_points import AdjustCb, DeclarationCb
 from bot.tg.filters import HasRole, PrivateChat
-
-REWARD_FIELDS = ("name", "price", "stock", "per_person_limit", "pickup_place")
+from handlers.staff.replies import is_command, refuse, replace_card
 
 
 class AdjustForm(StatesGroup):
@@ -31,18 +28,6 @@ class AdjustForm(StatesGroup):
     amount = State()
     reason = State()
     confirm = State()
-
-
-class RewardNew(StatesGroup):
-    name = State()
-    price = State()
-    stock = State()
-    per_person_limit = State()
-    pickup_place = State()
-
-
-class RewardEdit(StatesGroup):
-    value = State()
 
 
 class DeclarationReview(StatesGroup):
@@ -59,40 +44,11 @@ def router() -> Router:
     r.message.register(adjust_amount, AdjustForm.amount, F.text)
     r.message.register(adjust_reason, AdjustForm.reason, F.text)
     r.callback_query.register(adjust_pressed, AdjustCb.filter())
-    r.message.register(rewards_list, Command("rewards"))
-    r.callback_query.register(reward_pressed, RewardAdminCb.filter())
-    r.message.register(reward_new_answer, RewardNew.name, F.text)
-    r.message.register(reward_new_answer, RewardNew.price, F.text)
-    r.message.register(reward_new_answer, RewardNew.stock, F.text)
-    r.message.register(reward_new_answer, RewardNew.per_person_limit, F.text)
-    r.message.register(reward_new_answer, RewardNew.pickup_place, F.text)
-    r.message.register(reward_edit_answer, RewardEdit.value, F.text)
-    r.message.register(handover, Command("handover"))
-    r.callback_query.register(redemption_pressed, RedemptionCb.filter())
     r.callback_query.register(declaration_pressed, DeclarationCb.filter())
     r.message.register(declaration_points, DeclarationReview.points, F.text)
     r.message.register(declaration_reason, DeclarationReview.reason, F.text)
     r.message.register(use_the_buttons, AdjustForm.confirm)
     return r
-
-
-async def _replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Edit the pressed message in place (a card with a photo has a caption, not a text)."""
-    message = query.message
-    if message is None:
-        return
-    if getattr(message, "photo", None):
-        await message.edit_caption(caption=text[:1024], reply_markup=markup)  # type: ignore[union-attr]
-    else:
-        await message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
-
-
-def _is_command(message: Message) -> bool:
-    return (message.text or "").startswith("/")
-
-
-async def _refuse(message: Message, t: Translator, err: UserError) -> None:
-    await message.answer(t(err.key, **err.params))
 
 
 # --- /adjust ------------------------------------------------------------------------------------
@@ -107,7 +63,7 @@ async def adjust_begin(message: Message, state: FSMContext, t: Translator) -> No
 async def adjust_who(
     message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession
 ) -> None:
-    if _is_command(message):
+    if is_command(message):
         await message.answer(t("points.form_in_progress"))
         return
     query = message.text or ""
@@ -131,7 +87,7 @@ async def adjust_amount(message: Message, state: FSMContext, t: Translator) -> N
     try:
         amount = adjustments.parse_adjust_amount(message.text or "")
     except UserError as err:
-        await _refuse(message, t, err)
+        await refuse(message, t, err)
         return
     await state.update_data(amount=amount)
     await state.set_state(AdjustForm.reason)
@@ -142,7 +98,7 @@ async def adjust_reason(message: Message, state: FSMContext, t: Translator) -> N
     try:
         reason = adjustments.clean_reason(message.text or "")
     except UserError as err:
-        await _refuse(message, t, err)
+        await refuse(message, t, err)
         return
     await state.update_data(reason=reason)
     await state.set_state(AdjustForm.confirm)
@@ -174,7 +130,7 @@ async def adjust_pressed(
         await state.update_data(user_id=pick.user_id, name=pick.name)
         await state.set_state(AdjustForm.amount)
         await query.answer()
-        await _replace(
+        await replace_card(
             query, t("points.adjust_ask_amount", name=pick.name, balance=pick.balance), None
         )
         return
@@ -183,7 +139,7 @@ async def adjust_pressed(
     if callback_data.action == "no":
         await state.clear()
         await query.answer()
-        await _replace(query, t("points.cancelled"), None)
+        await replace_card(query, t("points.cancelled"), None)
         return
     done_key = once.key_of(query)
     once.arm(session, done_key, actor.user_id)
@@ -207,243 +163,7 @@ async def adjust_pressed(
         answer = t("points.adjust_done", name=data["name"], amount=amount, balance=total)
     await once.remember(session, done_key, answer)
     await query.answer()
-    await _replace(query, answer, None)
-
-
-# --- /rewards -----------------------------------------------------------------------------------
-
-
-async def _rewards_view(t: Translator, session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
-    rewards = await shop.list_rewards(session, for_volunteers=False)
-    buttons = [
-        [
-            kb.button(
-                t(
-                    "shop.admin_button",
-                    mark="" if r.active else t("shop.inactive_mark"),
-                    name=r.name,
-                    price=r.price,
-                    stock=r.stock,
-                ),
-                RewardAdminCb(action="view", id=r.id).pack(),
-            )
-        ]
-        for r in rewards
-    ]
-    buttons.append([kb.button(t("shop.button_new"), RewardAdminCb(action="new").pack())])
-    text = t("shop.rewards_title", n=len(rewards)) if rewards else t("shop.rewards_empty")
-    return text, kb.rows(*buttons)
-
-
-def _reward_card(t: Translator, reward: shop.RewardView) -> tuple[str, InlineKeyboardMarkup]:
-    text = t(
-        "shop.admin_card",
-        name=reward.name,
-        price=reward.price,
-        stock=reward.stock,
-        limit=reward.per_person_limit or t("shop.limit_unlimited"),
-        place=reward.pickup_place,
-        status=t("shop.status_active" if reward.active else "shop.status_inactive"),
-    )
-    fields = [
-        kb.button(t(f"shop.field.{f}"), RewardAdminCb(action="edit", id=reward.id, field=f).pack())
-        for f in REWARD_FIELDS
-    ]
-    toggle = (
-        kb.button(t("shop.button_off"), RewardAdminCb(action="off", id=reward.id).pack())
-        if reward.active
-        else kb.button(t("shop.button_on"), RewardAdminCb(action="on", id=reward.id).pack())
-    )
-    back = kb.button(t("shop.button_back"), RewardAdminCb(action="list").pack())
-    return text, kb.rows(fields[:3], fields[3:], [toggle, back])
-
-
-async def rewards_list(message: Message, t: Translator, session: AsyncSession) -> None:
-    text, markup = await _rewards_view(t, session)
-    await message.answer(text, reply_markup=markup)
-
-
-async def reward_pressed(
-    query: CallbackQuery,
-    callback_data: RewardAdminCb,
-    state: FSMContext,
-    actor: Actor,
-    t: Translator,
-    session: AsyncSession,
-    app: AppContext,
-) -> None:
-    action, reward_id = callback_data.action, callback_data.id
-    if action == "new":
-        await query.answer()
-        await state.set_state(RewardNew.name)
-        await state.set_data({})
-        if query.message is not None:
-            await query.message.answer(t("shop.ask_name"))
-        return
-    if action == "edit":
-        if callback_data.field not in REWARD_FIELDS:
-            raise UserError("errors.stale_button")
-        await query.answer()
-        await state.set_state(RewardEdit.value)
-        await state.set_data({"reward_id": reward_id, "field": callback_data.field})
-        if query.message is not None:
-            field_name = t(f"shop.field.{callback_data.field}")
-            await query.message.answer(t("shop.ask_value", field=field_name))
-        return
-    if action == "list":
-        text, markup = await _rewards_view(t, session)
-    elif action == "view":
-        text, markup = _reward_card(t, await shop.get_reward(session, reward_id))
-    elif action in ("on", "off"):
-        reward = await shop.edit_reward(
-            app, session, actor.user_id, reward_id, "active", action == "on"
-        )
-        text, markup = _reward_card(t, reward)
-    else:
-        raise UserError("errors.stale_button")
-    await query.answer()
-    await _replace(query, text, markup)
-
-
-# The new-reward form: (state, field, next state, question of the next state).
-NEW_STEPS = {
-    RewardNew.name.state: ("name", RewardNew.price, "shop.ask_price"),
-    RewardNew.price.state: ("price", RewardNew.stock, "shop.ask_stock"),
-    RewardNew.stock.state: ("stock", RewardNew.per_person_limit, "shop.ask_limit"),
-    RewardNew.per_person_limit.state: (
-        "per_person_limit",
-        RewardNew.pickup_place,
-        "shop.ask_place",
-    ),
-    RewardNew.pickup_place.state: ("pickup_place", None, ""),
-}
-
-
-async def reward_new_answer(
-    message: Message,
-    state: FSMContext,
-    actor: Actor,
-    t: Translator,
-    session: AsyncSession,
-    app: AppContext,
-) -> None:
-    field, next_state, question = NEW_STEPS[str(await state.get_state())]
-    if _is_command(message):
-        await message.answer(t("points.form_in_progress"))
-        return
-    try:
-        value = shop.parse_field(field, message.text or "")
-    except UserError as err:
-        await _refuse(message, t, err)
-        return
-    await state.update_data({field: value})
-    if next_state is not None:
-        await state.set_state(next_state)
-        await message.answer(t(question))
-        return
-    data: dict[str, Any] = await state.get_data()
-    await state.clear()
-    reward = await shop.add_reward(
-        app,
-        session,
-        actor.user_id,
-        shop.RewardForm(
-            name=data["name"],
-            price=int(data["price"]),
-            stock=int(data["stock"]),
-            per_person_limit=int(data["per_person_limit"]),
-            pickup_place=data["pickup_place"],
-        ),
-    )
-    text, markup = _reward_card(t, reward)
-    await message.answer(f"{t('shop.added', name=reward.name)}\n\n{text}", reply_markup=markup)
-
-
-async def reward_edit_answer(
-    message: Message,
-    state: FSMContext,
-    actor: Actor,
-    t: Translator,
-    session: AsyncSession,
-    app: AppContext,
-) -> None:
-    data = await state.get_data()
-    if _is_command(message):
-        await message.answer(t("points.form_in_progress"))
-        return
-    try:
-        value = shop.parse_field(str(data["field"]), message.text or "")
-    except UserError as err:
-        await _refuse(message, t, err)
-        return
-    await state.clear()
-    reward = await shop.edit_reward(
-        app, session, actor.user_id, int(data["reward_id"]), str(data["field"]), value
-    )
-    text, markup = _reward_card(t, reward)
-    await message.answer(f"{t('shop.saved')}\n\n{text}", reply_markup=markup)
-
-
-# --- /handover CODE -------------------------------------------------------------------------------
-
-
-def _redemption_card(
-    t: Translator, r: shop.RedemptionView
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    text = t(
-        "shop.handover_card",
-        code=r.code,
-        name=r.volunteer_name,
-        reward=r.reward_name,
-        price=r.price,
-        status=t(f"shop.status.{r.status}"),
-    )
-    if r.status != "held":
-        return text, None
-    return text, kb.rows(
-        [
-            kb.button(t("shop.button_give"), RedemptionCb(action="give", id=r.id).pack()),
-            kb.button(t("shop.button_cancel_staff"), RedemptionCb(action="cancel", id=r.id).pack()),
-        ]
-    )
-
-
-async def handover(
-    message: Message, command: CommandObject, actor: Actor, t: Translator, session: AsyncSession
-) -> None:
-    code = (command.args or "").strip()
-    if not code:
-        await message.answer(t("shop.handover_usage"))
-        return
-    found = await shop.find_by_code(session, actor.user_id, code)
-    text, markup = _redemption_card(t, found)
-    await message.answer(text, reply_markup=markup)
-
-
-async def redemption_pressed(
-    query: CallbackQuery,
-    callback_data: RedemptionCb,
-    actor: Actor,
-    t: Translator,
-    session: AsyncSession,
-    app: AppContext,
-) -> None:
-    if callback_data.action == "give":
-        done = await shop.hand_over(app, session, actor.user_id, callback_data.id)
-        note = t("shop.given", name=done.volunteer_name, reward=done.reward_name)
-    elif callback_data.action == "cancel":
-        done = await shop.cancel(app, session, actor.user_id, callback_data.id)
-        note = t(
-            "shop.staff_cancelled",
-            name=done.volunteer_name,
-            reward=done.reward_name,
-            points=done.price,
-        )
-    else:
-        raise UserError("errors.stale_button")
-    await query.answer()
-    text, _ = _redemption_card(t, done)
-    await _replace(query, f"{text}\n\n{note}", None)
+    await replace_card(query, answer, None)
 
 
 # --- declarations (党员申报) -------------------------------------------------------------------
@@ -465,7 +185,7 @@ async def declaration_pressed(
             t("declare.approved_staff", id=did, name=done.volunteer_name, points=done.points)
         )
         text, _ = cards.declaration_card(app, t, done)
-        await _replace(query, text, None)
+        await replace_card(query, text, None)
         return
     if action not in ("pts", "no"):
         raise UserError("errors.stale_button")
@@ -492,7 +212,7 @@ async def declaration_points(
     try:
         amount = declarations.parse_points(app, message.text or "")
     except UserError as err:
-        await _refuse(message, t, err)
+        await refuse(message, t, err)
         return
     did = int((await state.get_data())["declaration_id"])
     await state.clear()
@@ -510,7 +230,7 @@ async def declaration_reason(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    if _is_command(message):
+    if is_command(message):
         await message.answer(t("points.form_in_progress"))
         return
     did = int((await state.get_data())["declaration_id"])
@@ -519,7 +239,7 @@ async def declaration_reason(
     except UserError as err:
         if err.key != "declare.text_invalid":
             await state.clear()
-        await _refuse(message, t, err)
+        await refuse(message, t, err)
         return
     await state.clear()
     await message.answer(t("declare.rejected_staff", id=did))

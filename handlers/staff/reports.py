@@ -21,7 +21,9 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people import roster
 from bot.services.people.actors import ROLE_STAFF, Actor
-from bot.services.people.roster import RosterCheck, RowIssue
+from bot.services.people.roster import RosterCheck
+from bot.services.people.roster_file import MAX_BYTES as ROSTER_MAX_BYTES
+from bot.services.people.roster_rows import RowIssue
 from bot.services.reports import evaluations, xlsx
 from bot.services.reports import rates as rates_service
 from bot.services.reports.evaluations import EvaluationRow
@@ -308,8 +310,8 @@ async def roster_file(
 ) -> None:
     document = message.document
     assert document is not None and message.bot is not None  # HasDocument
-    if document.file_size and document.file_size > roster.MAX_BYTES:
-        await message.answer(t("reports.roster_too_big", mb=roster.MAX_BYTES // (1024 * 1024)))
+    if document.file_size and document.file_size > ROSTER_MAX_BYTES:
+        await message.answer(t("reports.roster_too_big", mb=ROSTER_MAX_BYTES // (1024 * 1024)))
         return
     content = await _download(message.bot, document.file_id)
     if content is None:

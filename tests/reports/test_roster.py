@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.db.models import AuditEntry
 from bot.db.models.roster import RosterBatch, RosterEntry
 from bot.services.errors import UserError
-from bot.services.people import roster
+from bot.services.people import roster, roster_rows
 from bot.services.people.roster import RosterCheck
 from bot.services.reports import rates
 from tests.reports.conftest import DATA, World, at
@@ -35,7 +35,7 @@ async def check(world: World, staff: int, content: bytes, name: str = "名单.cs
         return await roster.check_roster(world.app, session, staff, name, content)
 
 
-def issues(found: list[roster.RowIssue]) -> list[tuple[int, str, dict[str, object]]]:
+def issues(found: list[roster_rows.RowIssue]) -> list[tuple[int, str, dict[str, object]]]:
     return [(i.line, i.code, i.params) for i in found]
 
 
@@ -208,12 +208,12 @@ async def test_unusable_files_are_refused_and_nothing_is_kept(
 
 
 def test_phone_last4() -> None:
-    assert roster.phone_last4("+86 138-1234-5678") == "5678"
-    assert roster.phone_last4("(0510) 8123 4567") == "4567"
-    assert roster.phone_last4("") is None
+    assert roster_rows.phone_last4("+86 138-1234-5678") == "5678"
+    assert roster_rows.phone_last4("(0510) 8123 4567") == "4567"
+    assert roster_rows.phone_last4("") is None
     for bad in ("12345", "138abc45678", "1" * 16):
         with pytest.raises(ValueError):
-            roster.phone_last4(bad)
+            roster_rows.phone_last4(bad)
 
 
 async def test_rates_per_grid_and_community(both: World) -> None:

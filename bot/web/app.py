@@ -173,6 +173,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     from bot.web import auth_views
     from bot.web.pages import (
         broadcasts,
+        escalations,
         events,
         h5,
         overview,
@@ -180,6 +181,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         posters,
         queue,
         reports,
+        roster_import,
         volunteers,
         wishes,
     )
@@ -212,6 +214,8 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     points.routes(web_app)
     posters.routes(web_app)
     h5.routes(web_app)
+    escalations.routes(web_app)
+    roster_import.routes(web_app)
     return web_app
 
 

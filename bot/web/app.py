@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -151,6 +152,16 @@ async def chart_svg(request: web.Request) -> web.Response:
     )
 
 
+def freeze_startup_heap() -> None:
+    """Move everything alive at startup (modules, settings, templates: ~300,000 objects) out
+    of the garbage collector's way. Without it every full collection walks them all, and the
+    overview of a district (thousands of records per request) triggers one every few
+    requests: measured 0.3–0.9 s each on the shared machine, the whole p95 of the page.
+    Called once by the serving process (not by tests: a frozen object is never freed)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _close_limiters(web_app: web.Application) -> None:
     await web_app[LIMITER].close()
 
@@ -230,6 +241,7 @@ class WebServer:
         await self.runner.setup()
         site = web.TCPSite(self.runner, web_settings.host or "127.0.0.1", web_settings.port)
         await site.start()
+        freeze_startup_heap()
         log.info("web dashboard at %s", web_settings.base_url)
         return web_settings.base_url
 

@@ -13,14 +13,10 @@ from bot.services.errors import UserError
 from bot.services.people import roster
 from bot.services.people.roster_preview import batch_view, split_issues
 from bot.web.app import ctx, page, staff_only
-from bot.web.scope import Viewer, may_act
+from bot.web.scope import Viewer, may_import_roster
 
 ISSUES_SHOWN = 500
 DECIDED = ("reports.roster_already_imported", "reports.roster_already_cancelled")
-
-
-def may_import_roster(viewer: Viewer) -> bool:
-    return may_act(viewer) and viewer.community_wide and viewer.user_id is not None
 
 
 def _require(viewer: Viewer) -> int:

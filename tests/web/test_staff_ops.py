@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.db.models import AuditEntry, LedgerEntry, Volunteer, Wish
+from bot.db.models import AuditEntry, LedgerEntry, Volunteer, Wish, WishStaffCard
 from bot.db.models.roster import RosterBatch, RosterEntry
 from bot.services.intake import dispatch
+from bot.services.intake.staff_cards import send_review_cards
 from tests.web.conftest import Web
 
 
@@ -163,6 +164,9 @@ async def test_escalations_list_open_and_overdue_and_record_the_answer_once(web:
     fresh = await _escalated(web, "G01", "井盖松动", days=7)
     theirs = await _escalated(web, "G02", "第二网格的违章搭建", days=1)
     web.clock.advance(days=2)
+    async with web.app.sessions() as s:
+        await send_review_cards(web.app, s, late, [web.g01_staff])
+        card = (await s.scalars(select(WishStaffCard))).one()
     client = await web.logged_in(web.g01_staff)
     try:
         html = await (await client.get("/escalations")).text()
@@ -176,6 +180,11 @@ async def test_escalations_list_open_and_overdue_and_record_the_answer_once(web:
         form = {"csrf": csrf, "answer": "已更换灯泡", "outcome": "close", "back": "/escalations"}
         done = await client.post(f"/escalations/{late}/answer", data=form)
         assert done.status == 200 and f"心愿 #{late} 已办结" in await done.text()
+        # The bot's review card of that wish is edited to its new state.
+        assert card.message_id in [ref.message_id for ref, _ in web.notifier.edits]
+        assert [n.kind for uid, n in web.notifier.sent if n.kind.startswith("wish.escalation")] == [
+            "wish.escalation_closed_notice"
+        ]
         again = await client.post(f"/escalations/{late}/answer", data=form)
         assert again.status == 200 and "已经答复过了" in await again.text()
         refused = await client.post(f"/escalations/{theirs}/answer", data=form)

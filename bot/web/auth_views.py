@@ -41,7 +41,7 @@ async def login_confirm(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     app = ctx(request)
-    if not request.app[LIMITER].allow(client_of(request)):
+    if not await request.app[LIMITER].allow(client_of(request)):
         return page(request, "login.html", _anon(request), token=None, refused=True, limited=True)
     async with app.sessions() as session:
         opened = await web_access.redeem_login_link(

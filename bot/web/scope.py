@@ -77,3 +77,8 @@ def may_act(viewer: Viewer) -> bool:
 def may_manage_displays(viewer: Viewer) -> bool:
     """Issue and revoke wall-screen tokens: community staff only (as the bot's invites)."""
     return may_act(viewer) and viewer.community_wide
+
+
+def may_import_roster(viewer: Viewer) -> bool:
+    """Import the roster of in-service members: community staff only (a roster spans grids)."""
+    return may_act(viewer) and viewer.community_wide

@@ -127,6 +127,9 @@ def test_whistle_means_escalation_to_departments_only() -> None:
         "web.done_escalate",
         "web.escalated_hint",
         "web.escalations",
+        "webops.nav_escalations",
+        "webops.esc_title",
+        "webops.esc_done_answer_already",
     }
     allowed = {"staff.escalate", "staff.escalated"} | escalation_deadlines | dashboard
     assert whistles <= allowed, whistles

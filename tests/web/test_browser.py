@@ -150,6 +150,26 @@ async def test_staff_log_in_from_the_bot_approve_a_wish_and_watch_the_big_screen
         assert width and width > 0, f"chart {i} did not render"
     await page.screenshot(path=str(tmp_path / "big-screen.png"), full_page=True)
 
+    # The escalations list, the points ledger, and a roster through its dry run (issue 11).
+    await page.goto(f"{base}/escalations")
+    await page.wait_for_selector("#escalations")
+    await page.screenshot(path=str(tmp_path / "escalations.png"), full_page=True)
+    await page.goto(f"{base}/points")
+    await page.wait_for_selector("#ledger-rows")
+    await page.screenshot(path=str(tmp_path / "points.png"), full_page=True)
+    await page.goto(f"{base}/volunteers/roster")
+    roster = "姓名,单位,网格,电话\n张新党,区医院,G01,13800001234\n王无网,区医院,G99,\n"
+    await page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": roster.encode()}],
+    )
+    await page.click("#roster-upload button")
+    await page.wait_for_selector("#roster-preview")
+    assert await page.inner_text("#n-new") == "1" and await page.inner_text("#n-errors") == "1"
+    await page.screenshot(path=str(tmp_path / "roster-preview.png"), full_page=True)
+    await page.click("#roster-apply")
+    await page.wait_for_selector("text=名单已导入")
+
     # English, same session.
     await page.goto(f"{base}/overview")
     await page.click("button[value=en]")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, DateTime, func, literal_column, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Volunteer, Wish, WishEvent
@@ -43,10 +43,12 @@ def _in_grids(column: Any, grids: Grids) -> list[ColumnElement[bool]]:
 
 
 def _approvals(start: datetime) -> Any:
-    """First approval of each wish approved since ``start`` (index on to_status, at)."""
+    """First approval of each wish approved since ``start`` (the partial index on at)."""
     return (
         select(WishEvent.wish_id.label("wish_id"), func.min(WishEvent.at).label("at"))
-        .where(WishEvent.to_status == "approved", WishEvent.at >= start)
+        # A literal, not a bound parameter: a prepared statement's generic plan can then
+        # still use the partial index ix_wish_events_approved_at (to_status = 'approved').
+        .where(WishEvent.to_status == literal_column("'approved'"), WishEvent.at >= start)
         .group_by(WishEvent.wish_id)
         .subquery("approvals")
     )
@@ -61,10 +63,10 @@ def _records_query(start: datetime, end: datetime, grids: Grids) -> Any:
             Wish.grid_id,
             Wish.category,
             Wish.status,
-            Wish.created_at,
-            approvals.c.at,
-            Wish.claimed_at,
-            Wish.done_at,
+            _plain(Wish.created_at),
+            _plain(approvals.c.at),
+            _plain(Wish.claimed_at),
+            _plain(Wish.done_at),
             Wish.volunteer_id,
             Wish.rating,
         )
@@ -73,29 +75,26 @@ def _records_query(start: datetime, end: datetime, grids: Grids) -> Any:
     )
 
 
+def _plain(column: Any) -> Any:
+    """The column as the driver returns it, without the per-value UTCDateTime hook (30,000
+    Python calls for a month of a district): asyncpg already gives aware UTC datetimes, and
+    :func:`_utc` fixes SQLite's naive ones only where there are any."""
+    return type_coerce(column, DateTime(timezone=True))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 async def load_records(
     session: AsyncSession, start: datetime, end: datetime, grids: Grids = None
 ) -> list[WishRecord]:
-    """Every wish filed in [start, end) in the scope, as plain records."""
-    result = await session.execute(_records_query(start, end, grids))
-    records = []
-    for row in result:
-        r: Any = row
-        records.append(
-            WishRecord(
-                id=int(r[0]),
-                grid_id=int(r[1]),
-                category=str(r[2]),
-                status=str(r[3]),
-                created_at=r[4],
-                approved_at=r[5],
-                claimed_at=r[6],
-                done_at=r[7],
-                volunteer_id=r[8],
-                rating=r[9],
-            )
-        )
-    return records
+    """Every wish filed in [start, end) in the scope, as plain records (Core rows, no ORM)."""
+    connection = await session.connection()
+    rows: list[Any] = list((await connection.execute(_records_query(start, end, grids))).all())
+    if connection.dialect.name != "postgresql":  # SQLite keeps no time zone: attach UTC
+        rows = [(*r[:4], _utc(r[4]), _utc(r[5]), _utc(r[6]), _utc(r[7]), *r[8:]) for r in rows]
+    return [WishRecord(*row) for row in rows]
 
 
 async def volunteer_pool(session: AsyncSession, grids: Grids = None) -> list[int]:

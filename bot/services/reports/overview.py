@@ -3,9 +3,11 @@ the outcome figures of the period's wishes. Read only; scope = a set of grids or
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -56,8 +58,8 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
     scope = _scoped(grids)
     records = await load_records(session, win.start, win.end, grids)
     figures = outcomes(records, idle=await idle_volunteers(session, win.start, win.end, grids))
-    by_status: Counter[str] = Counter(r.status for r in records)
-    by_category: Counter[str] = Counter(r.category for r in records)
+    by_status: Counter[str] = Counter(map(attrgetter("status"), records))
+    by_category: Counter[str] = Counter(map(attrgetter("category"), records))
 
     # Open and overdue now (not only this period's wishes): one grouped query on status.
     open_states = sorted(OPEN)
@@ -138,27 +140,26 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
 
 
 def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tuple[date, int, int]]:
+    """Filed and done per local day: sort the moments once, then cut them at each local
+    midnight (a binary search per day, not a time-zone conversion per wish)."""
     tz = app.settings.tz
     first = win.start.astimezone(tz).date()
     last = win.end.astimezone(tz).date()
-    # The local day of each UTC quarter hour (every UTC offset is a whole number of them).
-    by_slot: dict[int, date] = {}
-
-    def day(moment: datetime) -> date:
-        slot = int(moment.timestamp()) // 900
-        found = by_slot.get(slot)
-        if found is None:
-            found = by_slot[slot] = moment.astimezone(tz).date()
-        return found
-
-    filed: Counter[date] = Counter(day(r.created_at) for r in records)
-    done: Counter[date] = Counter(day(r.done_at) for r in records if r.done_at is not None)
-    days = []
+    days: list[date] = []
     current = first
     while current <= last:
-        days.append((current, filed[current], done[current]))
+        days.append(current)
         current += timedelta(days=1)
-    return days
+    # The UTC moment each local day starts, and the one after the last day.
+    edges = [datetime.combine(d, time(), tzinfo=tz) for d in [*days, last + timedelta(days=1)]]
+    filed = sorted(map(attrgetter("created_at"), records))
+    done = sorted(r.done_at for r in records if r.done_at is not None)
+
+    def per_day(moments: list[datetime]) -> list[int]:
+        cuts = [bisect_left(moments, edge) for edge in edges]
+        return [cuts[i + 1] - cuts[i] for i in range(len(days))]
+
+    return list(zip(days, per_day(filed), per_day(done), strict=True))
 
 
 def local_midnight(app: AppContext, now: datetime) -> datetime:

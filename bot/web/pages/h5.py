@@ -5,8 +5,8 @@ what the classifier understood; POST step "confirm" files the wish through the b
 services and sends the resident to a private status link, where a finished task is confirmed
 and rated through the bot's own lifecycle service.
 
-Rate limits are kept in this process (as the dashboard's login limit): per client address on
-every POST, per phone on filings. A restart forgets them.
+Rate limits (as the dashboard's login limit): per client address on every POST, per phone on
+filings; shared through Redis when it is configured, else kept in this process.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from bot.services.intake import web_form, wishes
 from bot.services.outreach.posters import PosterPlace, form_signature_ok
 from bot.services.tasks import lifecycle
 from bot.services.web_access import settings_signing_key
-from bot.web.app import RateLimiter, client_of, ctx, default_language
+from bot.web.app import APP, client_of, ctx, default_language
+from bot.web.ratelimit import Limiter, make_limiter
 
 IP_LIMIT = (10, 600.0)  # POSTs per client address per 10 minutes
 PHONE_LIMIT = (3, 3600.0)  # filings per phone per hour
-H5_IP: web.AppKey[RateLimiter] = web.AppKey("h5_ip", RateLimiter)
-H5_PHONE: web.AppKey[RateLimiter] = web.AppKey("h5_phone", RateLimiter)
+H5_IP: web.AppKey[Limiter] = web.AppKey("h5_ip")
+H5_PHONE: web.AppKey[Limiter] = web.AppKey("h5_phone")
 HONEYPOT = "website"
 
 
@@ -96,7 +97,7 @@ async def form_post(request: web.Request) -> web.StreamResponse:
     app = ctx(request)
     form = await request.post()
     lang = _lang(request, form)
-    if not request.app[H5_IP].allow(client_of(request)):
+    if not await request.app[H5_IP].allow(client_of(request)):
         return _refuse(request, lang, "h5.slow_down", status=429)
     place = _place(request, form)
     if place is None:
@@ -147,7 +148,7 @@ async def form_post(request: web.Request) -> web.StreamResponse:
             when=_when(app, draft),
             **context,
         )
-    if not request.app[H5_PHONE].allow(caller.phone):
+    if not await request.app[H5_PHONE].allow(caller.phone):
         return _refuse(request, lang, "h5.slow_down", status=429)
     chosen = values["category"]
     if chosen in categories:
@@ -212,7 +213,7 @@ async def status_page(request: web.Request) -> web.StreamResponse:
 async def status_confirm(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     lang = _lang(request, form)
-    if not request.app[H5_IP].allow(client_of(request)):
+    if not await request.app[H5_IP].allow(client_of(request)):
         return _refuse(request, lang, "h5.slow_down", status=429)
     found = await _status_wish(request)
     if found is None:
@@ -231,9 +232,17 @@ async def status_confirm(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/h5/s/{request.match_info['token']}?lang={lang}&done=1")
 
 
+async def _close_limiters(app: web.Application) -> None:
+    await app[H5_IP].close()
+    await app[H5_PHONE].close()
+
+
 def routes(app: web.Application) -> None:
-    app[H5_IP] = RateLimiter(*IP_LIMIT)
-    app[H5_PHONE] = RateLimiter(*PHONE_LIMIT)
+    settings = app[APP].settings
+    redis, key = settings.redis.url, settings_signing_key(settings)
+    app[H5_IP] = make_limiter(redis, "h5_ip", *IP_LIMIT, key=key)
+    app[H5_PHONE] = make_limiter(redis, "h5_phone", *PHONE_LIMIT, key=key)
+    app.on_cleanup.append(_close_limiters)
     app.router.add_get("/h5", form_page)
     app.router.add_post("/h5", form_post)
     app.router.add_get(r"/h5/s/{token:[0-9]{1,18}-[0-9a-f]{32}}", status_page)

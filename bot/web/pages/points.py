@@ -1,32 +1,26 @@
-"""Points and shop: ledger search, declarations to review (approve / reject through the
-declarations service), reward stock, and pickups waiting (hand over through the shop)."""
+"""Points and shop: ledger search (name, reason, dates; paged; CSV/XLSX), audited adjustments
+through the bot's adjustment service (one form, one effect), declarations to review (approve /
+reject through the declarations service), reward stock, and pickups waiting (hand over)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.db.models import LedgerEntry, Redemption, Reward, Volunteer
+from bot.db.models import Redemption, Reward, Volunteer
 from bot.db.models.points import REDEMPTION_HELD
 from bot.services.errors import UserError
 from bot.services.points import declarations, shop
 from bot.web.app import ctx, page, staff_only
+from bot.web.pages import points_ledger
+from bot.web.pages.points_ledger import ledger_context
 from bot.web.scope import Viewer
-
-LEDGER_ROWS = 100
 
 
 @staff_only
 async def points_page(request: web.Request) -> web.StreamResponse:
     app = ctx(request)
     viewer: Viewer = request["viewer"]
-    q = request.query.get("q", "").strip()[:64]
-    ledger = (
-        select(LedgerEntry, Volunteer.name)
-        .join(Volunteer, Volunteer.user_id == LedgerEntry.user_id)
-        .order_by(LedgerEntry.id.desc())
-        .limit(LEDGER_ROWS)
-    )
     pickups = (
         select(Redemption, Reward.name, Volunteer.name)
         .join(Reward, Reward.id == Redemption.reward_id)
@@ -35,12 +29,11 @@ async def points_page(request: web.Request) -> web.StreamResponse:
         .order_by(Redemption.id)
     )
     if viewer.grid_ids is not None:
-        ledger = ledger.where(Volunteer.grid_id.in_(list(viewer.grid_ids)))
         pickups = pickups.where(Volunteer.grid_id.in_(list(viewer.grid_ids)))
-    if q:
-        ledger = ledger.where(Volunteer.name == q)
     async with app.sessions() as session:
-        entries = list(await session.execute(ledger))
+        ledger = await ledger_context(request, app, session, viewer)
+        if isinstance(ledger, web.Response):  # the CSV / XLSX download
+            return ledger
         waiting = list(await session.execute(pickups))
         pending = await declarations.pending(session, viewer.user_id or 0)
         rewards = await shop.list_rewards(session, for_volunteers=False)
@@ -48,13 +41,12 @@ async def points_page(request: web.Request) -> web.StreamResponse:
         request,
         "points.html",
         viewer,
-        q=q,
-        entries=entries,
         waiting=waiting,
         pending=pending,
         rewards=rewards,
         tz=app.settings.tz,
         done=request.query.get("done"),
+        **ledger,
     )
 
 
@@ -85,3 +77,4 @@ async def points_action(request: web.Request) -> web.StreamResponse:
 def routes(app: web.Application) -> None:
     app.router.add_get("/points", points_page)
     app.router.add_post(r"/points/{action}/{item:\d+}", points_action)
+    points_ledger.routes(app)

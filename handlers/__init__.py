@@ -8,12 +8,14 @@ from aiogram import Router
 def routers() -> list[Router]:
     from handlers import common, group, profile, relay
     from handlers.resident import registration as resident_registration
+    from handlers.resident import suggestions as resident_suggestions
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
+    from handlers.staff import suggestions as staff_suggestions
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import web as staff_web
@@ -43,6 +45,8 @@ def routers() -> list[Router]:
         volunteer_tasks.router(),
         resident_tasks.router(),
         relay.router(),
+        staff_suggestions.router(),  # before the free text that becomes a wish
+        resident_suggestions.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted
         common.fallback_router(),

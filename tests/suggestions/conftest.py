@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -45,3 +46,12 @@ async def any_db_world(db_url: str, clock: ManualClock) -> AsyncIterator[World]:
 
 def local(world: World, moment: datetime) -> datetime:
     return moment.astimezone(world.app.settings.tz)
+
+
+@pytest.fixture
+async def stage(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Any]:
+    """The real bot against the fake Bot API server, on the hand-moved clock."""
+    from bot.demo.stage import Stage
+
+    async with Stage(sqlite_url, admins=(9001,), clock=clock) as s:
+        yield s

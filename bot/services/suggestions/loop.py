@@ -57,7 +57,7 @@ class SuggestionView:
         return self.due_at if self.status == FIXING else None
 
 
-async def _view(session: AsyncSession, s: Suggestion) -> SuggestionView:
+async def view_of(session: AsyncSession, s: Suggestion) -> SuggestionView:
     grid = await session.get(Grid, s.grid_id)
     owner = await session.get(User, s.owner_id) if s.owner_id is not None else None
     return SuggestionView(
@@ -118,7 +118,7 @@ async def file_suggestion(
     )
     audit.record(session, resident_id, "suggestion.file", "suggestion", suggestion.id)
     reviewers = await staff_for_grid(session, resident.grid_id)
-    view = await _view(session, suggestion)
+    view = await view_of(session, suggestion)
     await session.commit()
     for staff_id in reviewers:
         await app.notifier.notify(staff_id, Notice("suggest.new", {"id": view.id}))
@@ -143,7 +143,7 @@ async def rate(
     states.note(session, s, verdict, actor_id=resident_id, at=app.now())
     audit.record(session, resident_id, "suggestion.rate", "suggestion", s.id, satisfied=satisfied)
     tell = [] if satisfied else await _responsible(session, s)
-    view = await _view(session, s)
+    view = await view_of(session, s)
     await session.commit()
     for staff_id in tell:
         await app.notifier.notify(staff_id, Notice("suggest.unsatisfied", {"id": view.id}))
@@ -157,7 +157,7 @@ async def mine(session: AsyncSession, resident_id: int, limit: int = 10) -> list
         .order_by(Suggestion.id.desc())
         .limit(limit)
     )
-    return [await _view(session, s) for s in rows]
+    return [await view_of(session, s) for s in rows]
 
 
 # --- staff ----------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ async def _scoped(session: AsyncSession, staff_id: int, suggestion_id: int) -> S
 
 
 async def for_staff(session: AsyncSession, staff_id: int, suggestion_id: int) -> SuggestionView:
-    return await _view(session, await _scoped(session, staff_id, suggestion_id))
+    return await view_of(session, await _scoped(session, staff_id, suggestion_id))
 
 
 async def queue(session: AsyncSession, staff_id: int) -> list[SuggestionView]:
@@ -183,7 +183,7 @@ async def queue(session: AsyncSession, staff_id: int) -> list[SuggestionView]:
     if staff.scope == "grid" and not staff.is_admin:
         query = query.where(Suggestion.grid_id == staff.grid_id)
     rows = await session.scalars(query.order_by(Suggestion.id).limit(QUEUE_LIMIT))
-    return [await _view(session, s) for s in rows]
+    return [await view_of(session, s) for s in rows]
 
 
 async def owners(session: AsyncSession, staff_id: int, suggestion_id: int) -> list[tuple[int, str]]:
@@ -223,7 +223,7 @@ def _move(
 async def _finish(
     app: AppContext, session: AsyncSession, s: Suggestion, kind: str, **extra: Any
 ) -> SuggestionView:
-    view = await _view(session, s)
+    view = await view_of(session, s)
     await session.commit()
     await app.notifier.notify(s.resident_id, Notice(kind, {"id": s.id, **extra}))
     return view

@@ -86,3 +86,24 @@ async def test_suggest_command_and_a_request_stays_a_wish(stage: Stage, admin: P
     # Choosing "a wish" on a suggestion-like text goes on to the wish form.
     choice = await ann.say("建议把楼道路灯修一下，老是不亮", expect="建议或意见")
     await ann.press("🙋 不，我需要帮忙（心愿）", message_id=choice.message_id, expect="请核对")
+
+
+async def test_monthly_figures_reach_staff_once_on_the_first_working_day(
+    stage: Stage, admin: Person, clock: ManualClock
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.scheduler.jobs import monthly_figures
+
+    await admin.say("/start")
+    ann = stage.person(101, "张阿姨")
+    await resident(stage, ann)
+    await ann.say("/suggest 建议小区多装几个路灯", expect="已收到您的建议")
+    clock.now = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # Tuesday 1 December, 09:30
+    mark = stage.fake.mark()
+    assert await monthly_figures(stage.app) == 1
+    assert await monthly_figures(stage.app) == 0  # the job runs again: nothing more
+    pushed = await admin.expect("2026-11 月度数据", after=mark, timeout=15)
+    assert "居民建议：收到 1 条" in pushed.text and "报到率" in pushed.text
+    await stage.fake.settle()
+    assert sum("月度数据" in m.text for m in stage.fake.messages(admin.id)) == 1

@@ -180,6 +180,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         posters,
         queue,
         reports,
+        suggestions,
         volunteers,
         wishes,
     )
@@ -212,6 +213,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     points.routes(web_app)
     posters.routes(web_app)
     h5.routes(web_app)
+    suggestions.routes(web_app)
     return web_app
 
 

@@ -10,8 +10,12 @@ Evidence, scored on the normalised text:
 
 - suggestion cues: 建议 / 希望社区 / 能不能把 ... 改 / 投诉 / 反映 / 意见 / 太乱了 / 没人管 /
   应该 / 总是 / 老是 / 一直没 / 提个意见, and English "suggest", "complain", "should"...
-- request cues: 帮我 / 帮忙 / 能来 / 有人能 / 需要人 / 我家 / 修一下 / 陪 / 代买, and "help me",
-  "can someone", "my ..."; a personal need outweighs a general remark.
+- request cues: 帮我 / 帮忙 / 能来 / 有人能 / 需要人 / 我家 / 修一下 / 陪 / 代买, questions about
+  one's own situation (想找 / 看什么科 / 怎么申请), and "help me", "can someone", "my ...";
+  a personal need outweighs a general remark.
+
+A suggestion needs clear evidence: at least 2 points, and 1 more than the request cues (one
+weak cue such as 老是 or "should" is not enough).
 
 Public-space words (小区, 楼道, 路灯, 停车, 垃圾分类, 广场舞, 噪音, 物业...) tip a near tie to a
 suggestion: they are about everyone, not about the sender's own home.
@@ -43,7 +47,7 @@ _SUGGESTION: tuple[tuple[str, float], ...] = (
     ("物业能不能", 1.5),
     ("能不能把", 1.0),
     ("应该", 1.0),
-    ("没人管", 2.0),
+    ("没人管", 1.5),
     ("不管", 1.0),
     ("太乱", 1.5),
     ("太吵", 1.5),
@@ -69,6 +73,7 @@ _SUGGESTION: tuple[tuple[str, float], ...] = (
     ("complain", 2.5),
     ("complaint", 1.0),
     ("should", 1.0),
+    ("should have", 1.0),
     ("propose", 2.0),
     ("it would be nice", 1.5),
     ("why does nobody", 2.0),
@@ -106,6 +111,22 @@ _REQUEST: tuple[tuple[str, float], ...] = (
     ("anyone help", 1.5),
     ("i need", 1.5),
     ("my ", 1.0),
+    # Questions about one's own situation ask for help, not for a change.
+    ("想找", 1.5),
+    ("想请", 1.0),
+    ("想学", 1.5),
+    ("有没有人", 1.5),
+    ("有没有医生", 1.5),
+    ("怎么申请", 1.5),
+    ("怎么办", 1.0),
+    ("多少钱", 1.0),
+    ("补贴多少", 1.0),
+    ("去哪里", 1.0),
+    ("看什么科", 1.5),
+    ("是不是", 1.0),
+    ("能告", 1.5),
+    ("which doctor", 1.5),
+    ("where should i", 1.5),
 )
 _PUBLIC: tuple[str, ...] = (
     "小区",
@@ -132,6 +153,7 @@ _PUBLIC: tuple[str, ...] = (
 )
 _PUBLIC_WEIGHT = 0.5  # per public-space word, at most twice
 _MARGIN = 1.0  # a suggestion needs this much more evidence than a request
+_FLOOR = 2.0  # and this much at least: one weak cue ("老是", "should") is not enough
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +182,8 @@ def classify_intent(text: str) -> IntentResult:
     public = sum(1 for word in _PUBLIC if (word in joined if " " not in word else word in spaced))
     if suggestion > 0:
         suggestion += _PUBLIC_WEIGHT * min(public, 2)
-    kind = "suggestion" if suggestion >= request + _MARGIN else "request"
+    clear = suggestion >= _FLOOR and suggestion >= request + _MARGIN
+    kind = "suggestion" if clear else "request"
     return IntentResult(kind, suggestion, request)
 
 

@@ -44,7 +44,7 @@ def fresh() -> Suggestion:
 
 def test_the_table() -> None:
     assert {DECLINED} == TERMINAL
-    assert {RECEIVED, ANSWERED, FIXING} == OPEN
+    assert {RECEIVED, FIXING} == OPEN
     assert {ANSWERED, FIXED} == RATEABLE
     assert all(nxt <= STATES for nxt in TRANSITIONS.values())
     # Every state is reachable from received.

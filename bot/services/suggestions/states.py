@@ -28,8 +28,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 STATES = frozenset(TRANSITIONS)
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
-# Still on staff's list: nothing decided, or a fix under way.
-OPEN = frozenset({RECEIVED, ANSWERED, FIXING})
+# Still on staff's list: nothing said yet, or a fix under way. An answered one leaves it (its
+# card keeps the buttons; a resident not satisfied brings it back to staff's attention).
+OPEN = frozenset({RECEIVED, FIXING})
 # The resident may say whether they are satisfied.
 RATEABLE = frozenset({ANSWERED, FIXED})
 

@@ -14,7 +14,7 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people.actors import ROLE_ADMIN, ROLE_STAFF, Actor
-from bot.services.suggestions import loop
+from bot.services.suggestions import loop, states
 from bot.tg import keyboards as kb
 from bot.tg import suggestion_cards as cards
 from bot.tg.callbacks_suggest import SuggestCb
@@ -22,6 +22,7 @@ from bot.tg.filters import HasRole, PrivateChat
 
 # The moves that need words from staff, and the prompt for each.
 WORDED = {"ans": "suggest.ask_answer", "done": "suggest.ask_fixed", "dec": "suggest.ask_reason"}
+TARGETS = {"ans": states.ANSWERED, "done": states.FIXED, "dec": states.DECLINED}
 
 
 class SuggestReply(StatesGroup):
@@ -87,7 +88,9 @@ async def staff_action(
             card = cards.staff_card(app, t, s)
             await message.answer(card.text, reply_markup=card.markup)
         elif action in WORDED:
-            await loop.for_staff(session, actor.user_id, sid)
+            s = await loop.for_staff(session, actor.user_id, sid)
+            if not states.can_move(s.status, TARGETS[action]):  # an old card's button
+                raise UserError("suggest.already_moved", id=sid)
             await state.set_state(SuggestReply.text)
             await state.set_data({"action": action, "id": sid})
             await query.answer()

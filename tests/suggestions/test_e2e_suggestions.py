@@ -71,6 +71,10 @@ async def test_suggestion_from_resident_to_fixed_with_satisfaction(
     await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None)
     assert "已经评价过" in (stage.fake.answer_for(query).text or "")  # type: ignore[union-attr]
     assert await fire_due(stage.app) == 0  # the fix's timers were dropped with the fix
+    # The first card's "fixed" button, pressed again: no prompt, a kind word.
+    query = await stage.fake.press(admin.user, admin.id, card.message_id, text="✅ 已整改")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(query) is not None)
+    assert "状态已经变了" in (stage.fake.answer_for(query).text or "")  # type: ignore[union-attr]
     queue = await admin.say("/suggestions", expect="暂时没有")
 
 

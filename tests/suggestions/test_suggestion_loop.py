@@ -138,3 +138,21 @@ async def test_bad_input_changes_nothing(world: World) -> None:
         with pytest.raises(UserError):  # not a resident
             await loop.file_suggestion(w.app, session, volunteer, "建议多装路灯")
         assert await session.scalar(select(Suggestion.id)) is None
+
+
+async def test_at_most_five_waiting_for_an_answer(world: World) -> None:
+    w = world
+    ann = await add_resident(w)
+    staff = await w.staff()
+    ids = []
+    for i in range(5):
+        async with w.app.sessions() as session:
+            ids.append((await loop.file_suggestion(w.app, session, ann, f"建议第{i}条改进")).id)
+    async with w.app.sessions() as session:
+        with pytest.raises(UserError) as err:
+            await loop.file_suggestion(w.app, session, ann, "建议第六条改进")
+    assert err.value.key == "suggest.too_many"
+    async with w.app.sessions() as session:
+        await loop.answer(w.app, session, staff, ids[0], "收到，谢谢")
+    async with w.app.sessions() as session:  # one answered: room for one more
+        await loop.file_suggestion(w.app, session, ann, "建议第六条改进")

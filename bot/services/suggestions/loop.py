@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Grid, Resident, Staff, Suggestion, SuggestionEvent, User
@@ -35,6 +35,7 @@ TEXT_MIN, TEXT_MAX = 4, 1000
 REPLY_MAX = 500
 FIX_DAYS = (3, 7, 14, 30)
 QUEUE_LIMIT = 20
+MAX_WAITING = 5  # a resident's suggestions not yet answered: more waits for an answer first
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,13 @@ async def file_suggestion(
     resident = await session.get(Resident, resident_id)
     if resident is None:
         raise UserError("authz.residents_only")
+    waiting = await session.scalar(
+        select(func.count(Suggestion.id)).where(
+            Suggestion.resident_id == resident_id, Suggestion.status == states.RECEIVED
+        )
+    )
+    if int(waiting or 0) >= MAX_WAITING:
+        raise UserError("suggest.too_many", n=MAX_WAITING)
     now = app.now()
     suggestion = Suggestion(
         resident_id=resident_id,

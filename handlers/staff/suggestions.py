@@ -19,6 +19,7 @@ from bot.tg import keyboards as kb
 from bot.tg import suggestion_cards as cards
 from bot.tg.callbacks_suggest import SuggestCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.shorten import shorten
 
 # The moves that need words from staff, and the prompt for each.
 WORDED = {"ans": "suggest.ask_answer", "done": "suggest.ask_fixed", "dec": "suggest.ask_reason"}
@@ -57,13 +58,13 @@ async def suggestions_command(
             id=s.id,
             grid=s.grid_name,
             status=cards.status_name(t, s.status),
-            text=s.text[:40],
+            text=shorten(s.text, 40),
         )
         if s.overdue_at is not None and s.overdue_at <= app.now():
             line += t("suggest.queue_overdue")
         lines.append(line)
         data = SuggestCb(action="view", suggestion_id=s.id).pack()
-        buttons.append([kb.button(f"#{s.id} {s.text[:20]}", data)])
+        buttons.append([kb.button(f"#{s.id} {shorten(s.text, 20)}", data)])
     await message.answer("\n".join(lines), reply_markup=kb.rows(*buttons))
 
 

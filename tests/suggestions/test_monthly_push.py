@@ -49,12 +49,12 @@ async def test_pushed_once_on_the_first_working_day_scoped_by_grid(world: World)
         await loop.mark_fixed(world.app, session, g1, one.id, "已加装")
     async with world.app.sessions() as session:
         await loop.rate(world.app, session, ann, one.id, True)
-    # Not the first working day: nothing.
-    world.at(datetime(2026, 12, 2, 1, 30, tzinfo=UTC))
-    assert await monthly_figures(world.app) == 0
     world.at(FIRST_WORKING_DAY)
     assert await monthly_figures(world.app) == 3
     assert await monthly_figures(world.app) == 0  # a re-run adds nobody
+    await world.staff("新来的")
+    world.at(datetime(2026, 12, 2, 1, 30, tzinfo=UTC))
+    assert await monthly_figures(world.app) == 0  # the next days: sent already this month
     rows = {r.user_id: r for r in await _rows(world)}
     assert set(rows) == {boss, g1, g2}
     assert {r.kind for r in rows.values()} == {"monthly.figures"}
@@ -90,3 +90,16 @@ def test_the_calendar_job_looks_on_the_first_days_of_each_month() -> None:
 
     (job,) = [j for j in calendar_jobs(Settings()) if j.name == "monthly_figures"]
     assert job.cron == {"day": "1-12", "hour": "9", "minute": "30"}
+
+
+async def test_not_before_the_first_working_day_and_a_missed_one_is_caught_up(
+    world: World,
+) -> None:
+    await world.staff()
+    world.at(datetime(2026, 10, 5, 1, 30, tzinfo=UTC))  # National Day week: not yet
+    assert await monthly_figures(world.app) == 0
+    world.at(datetime(2026, 10, 9, 1, 30, tzinfo=UTC))  # the 8th was missed (the bot was down)
+    assert await monthly_figures(world.app) == 1
+    async with world.app.sessions() as session:
+        keys = set(await session.scalars(select(OutboxMessage.batch_key)))
+    assert keys == {"monthly:2026-09"}

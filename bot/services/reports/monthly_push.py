@@ -153,12 +153,18 @@ def last_month(today: date) -> tuple[int, int]:
 
 async def push_monthly(app: AppContext, *, force: bool = False) -> int:
     """On the month's first working day (community time), queue last month's figures for
-    every staff member; any other day nothing (unless ``force``). Returns the rows queued."""
+    every staff member. Before that day nothing; after it only if the month's batch was never
+    queued (the bot was down that morning: the next run catches up). Returns the rows queued."""
     today = app.now().astimezone(app.settings.tz).date()
-    if not force and today != first_working_day(today.year, today.month):
+    if not force and today < first_working_day(today.year, today.month):
         return 0
     year, month = last_month(today)
     period = month_period(app.settings.tz, year, month)
+    batch_key = f"monthly:{period.label}"
+    if not force:
+        async with app.sessions() as session:
+            if await outbox.batch_counts(session, batch_key):
+                return 0  # sent already this month: staff who joined since wait for the next
     async with app.sessions() as session:
         await rates(app, session, year, month)  # links new registrations to the roster; commits
     queued = 0
@@ -189,7 +195,7 @@ async def push_monthly(app: AppContext, *, force: bool = False) -> int:
                 },
             )
             queued += await outbox.enqueue(
-                session, notice=notice, user_ids=user_ids, batch_key=f"monthly:{period.label}"
+                session, notice=notice, user_ids=user_ids, batch_key=batch_key
             )
         await session.commit()
     log.info("monthly figures for %s: %d queued", period.label, queued)

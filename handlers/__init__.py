@@ -8,18 +8,22 @@ from aiogram import Router
 def routers() -> list[Router]:
     from handlers import common, group, profile, relay
     from handlers.resident import registration as resident_registration
+    from handlers.resident import suggestions as resident_suggestions
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
     from handlers.staff import broadcast_progress as staff_broadcast_progress
     from handlers.staff import broadcasts as staff_broadcasts
+    from handlers.staff import event_desk as staff_event_desk
     from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
     from handlers.staff import rewards as staff_rewards
+    from handlers.staff import suggestions as staff_suggestions
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import web as staff_web
     from handlers.staff import wishes as staff_wishes
+    from handlers.volunteer import event_ratings as volunteer_event_ratings
     from handlers.volunteer import events as volunteer_events
     from handlers.volunteer import points as volunteer_points
     from handlers.volunteer import registration as volunteer_registration
@@ -33,6 +37,7 @@ def routers() -> list[Router]:
         volunteer_registration.router(),
         group.router(),
         staff_events.router(),
+        staff_event_desk.router(),  # /checkin and attendance: before the volunteers' /checkin
         volunteer_events.router(),
         staff_broadcast_progress.router(),
         staff_broadcasts.router(),
@@ -47,6 +52,9 @@ def routers() -> list[Router]:
         volunteer_tasks.router(),
         resident_tasks.router(),
         relay.router(),
+        staff_suggestions.router(),  # before the free text that becomes a wish
+        resident_suggestions.router(),
+        volunteer_event_ratings.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted
         common.fallback_router(),

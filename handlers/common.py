@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.idem import AlreadyDone
-from bot.i18n import Translator
+from bot.i18n import Translator, catalog
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people import actors, registration
@@ -142,6 +142,16 @@ def help_text(actor: Actor, t: Translator) -> str:
         parts.append(t("help.volunteer_pending"))
     if actor.has(actors.ROLE_STAFF):
         parts.append(t("help.staff"))
+    # A feature adds its lines in its own locale file: help_more.<role>.<name> (no edit here).
+    roles = sorted(actor.roles & {actors.ROLE_RESIDENT, actors.ROLE_VOLUNTEER, actors.ROLE_STAFF})
+    more = [
+        t(key)
+        for role in roles
+        for key in sorted(catalog(t.lang))
+        if key.startswith(f"help_more.{role}.")
+    ]
+    if more:
+        parts.append("\n".join(more))
     parts.append(t("help.footer"))
     return "\n\n".join(parts)
 

@@ -19,7 +19,7 @@ from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
-from bot.services.outreach import events, groups
+from bot.services.outreach import groups, signups
 from bot.services.people.actors import ROLE_STAFF, ROLE_VOLUNTEER, Actor
 from bot.tg import once
 from bot.tg.callbacks_events import EventCb
@@ -149,7 +149,7 @@ async def join_from_group(
     done_key = once.key_of(query)
     once.arm(session, done_key, actor.user_id)
     try:
-        state = await events.sign_up(app, session, callback_data.event_id, actor.user_id)
+        state = await signups.sign_up(app, session, callback_data.event_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return

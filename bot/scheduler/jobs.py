@@ -45,12 +45,23 @@ async def remind_expiry(app: AppContext) -> object:
     return await remind(app, app.now())
 
 
+async def monthly_figures(app: AppContext) -> object:
+    """Last month's figures to staff; runs on the first days, acts on the first working one."""
+    from bot.services.reports.monthly_push import push_monthly
+
+    return await push_monthly(app)
+
+
 def calendar_jobs(settings: Settings) -> list[CalendarJob]:
     month = str(settings.reports.duty_reminder_month)
     jobs = [
         CalendarJob("duty_reminders", {"month": month, "day": "1", "hour": "10"}, duty_reminders),
         CalendarJob("award_missing", {"minute": "17"}, award_missing),
         CalendarJob("monthly_statements", {"day": "1", "hour": "9"}, monthly_statements),
+        # October's first working day can be the 9th (National Day week): look daily to the 12th.
+        CalendarJob(
+            "monthly_figures", {"day": "1-12", "hour": "9", "minute": "30"}, monthly_figures
+        ),
     ]
     if settings.points.expiry != "never":
         jobs += [

@@ -113,3 +113,35 @@ async def staff_may_see_wish(session: AsyncSession, user_id: int, wish_id: int) 
         return wish is None or await staff_covers_grid(session, user_id, wish[1])
     finally:
         await _done(session)
+
+
+# --- suggestions (社情民意): ownership kinds whose callback names a ``suggestion_id`` ----------
+SUGGESTION_RESIDENT = "suggestion_resident"  # the resident who filed it
+SUGGESTION_SCOPE = "suggestion_scope"  # staff whose scope covers its grid
+# Ownership kind → the callback field naming its subject (the others name a ``wish_id``).
+SUBJECT_FIELDS = {SUGGESTION_RESIDENT: "suggestion_id", SUGGESTION_SCOPE: "suggestion_id"}
+
+
+async def owns_suggestion(
+    session: AsyncSession, kind: str, user_id: int, suggestion_id: int
+) -> bool:
+    """May ``user_id`` act on suggestion ``suggestion_id`` as ``kind`` says? Unknown: no."""
+    from bot.db.models import Suggestion
+
+    try:
+        row = (
+            await session.execute(
+                select(Suggestion.resident_id, Suggestion.grid_id).where(
+                    Suggestion.id == suggestion_id
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        if kind == SUGGESTION_RESIDENT:
+            return bool(row[0] == user_id)
+        if kind == SUGGESTION_SCOPE:
+            return await staff_covers_grid(session, user_id, row[1])
+        raise ValueError(f"unknown ownership kind {kind!r}")
+    finally:
+        await _done(session)

@@ -97,6 +97,13 @@ async def check_callback(
         return FORGED
     if not roles_of(actor) & rule.roles:
         return rule.deny
+    if rule.owner in own.SUBJECT_FIELDS:
+        subject_id = getattr(unpacked, own.SUBJECT_FIELDS[rule.owner], None)
+        if actor is None or not isinstance(subject_id, int):
+            return rule.deny
+        if not await own.owns_suggestion(data["session"], rule.owner, actor.user_id, subject_id):
+            return rule.deny
+        return None
     if rule.owner is not None:
         wish_id = getattr(unpacked, "wish_id", None)
         if actor is None or not isinstance(wish_id, int):

@@ -25,3 +25,11 @@ class EventFormCb(CallbackData, prefix="evf"):
 
     field: str
     value: str
+
+
+class EventRateCb(CallbackData, prefix="evr"):
+    """An attendee rating an event: star (arg 1-5) | cmt (add a comment) | skip (no comment)."""
+
+    action: str
+    event_id: int
+    arg: str = ""

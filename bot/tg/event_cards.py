@@ -101,6 +101,8 @@ def staff_markup(
     second = []
     if event.status == "open" and now < event.starts_at:
         second.append(kb.button(t("events.staff.call_off"), act("off")))
+    if event.status == "closed" or now >= event.ends_at:
+        second.append(kb.button(t("events.rating.results_button"), act("rt")))
     return kb.rows(first, second)
 
 

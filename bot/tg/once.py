@@ -30,6 +30,7 @@ KEYED = (
     "st:",  # verify, settle a dispute
     "evf:go:yes",  # publish an event
     "bcf:ok:send",  # send a broadcast
+    "sgd:as",  # file a message as a suggestion (社情民意)
 )
 
 

@@ -40,7 +40,7 @@ from bot.tg.callbacks import (
     WishCb,
 )
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
-from bot.tg.callbacks_events import EventCb, EventFormCb, EventStaffCb
+from bot.tg.callbacks_events import EventCb, EventFormCb, EventRateCb, EventStaffCb
 from bot.tg.callbacks_points import (
     AdjustCb,
     DeclarationCb,
@@ -52,6 +52,7 @@ from bot.tg.callbacks_points import (
     ShopCb,
 )
 from bot.tg.callbacks_reports import RosterCb
+from bot.tg.callbacks_suggest import SuggestCb, SuggestDraftCb
 from bot.tg.callbacks_tasks import StaffTaskCb, TaskCb
 
 STRANGER = "stranger"
@@ -109,6 +110,9 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         DeclareFormCb,
         AdjustCb,
         RosterCb,
+        SuggestDraftCb,
+        SuggestCb,
+        EventRateCb,
     )
 }
 
@@ -186,6 +190,20 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("dc", ANY_ACTION): _staff,
     ("adj", ANY_ACTION): _staff,
     ("ros", ANY_ACTION): _staff,
+    # Suggestions (社情民意): the resident's choice and verdict, staff within their scope.
+    ("sgd", ANY_ACTION): Rule(RESIDENT, deny="authz.residents_only"),
+    **{
+        ("sg", a): Rule(STAFF, owner=own.SUGGESTION_SCOPE)
+        for a in ("view", "ans", "fix", "done", "dec")
+    },
+    ("sg", "own"): Rule(STAFF, owner=own.SUGGESTION_SCOPE, arg=r"\d{1,10}"),
+    ("sg", "due"): Rule(STAFF, owner=own.SUGGESTION_SCOPE, arg=r"\d{1,10}-(3|7|14|30)"),
+    ("sg", "sat"): Rule(RESIDENT, owner=own.SUGGESTION_RESIDENT),
+    ("sg", "uns"): Rule(RESIDENT, owner=own.SUGGESTION_RESIDENT),
+    # Event evaluation: an attendee rates (the service checks they attended).
+    ("evr", "star"): Rule(VOLUNTEER, arg="[1-5]"),
+    ("evr", "cmt"): Rule(VOLUNTEER),
+    ("evr", "skip"): Rule(VOLUNTEER),
 }
 
 _cmd = Rule(ANYONE)
@@ -230,6 +248,8 @@ COMMANDS: dict[str, Rule] = {
     },
     "linkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
     "unlinkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
+    "suggest": Rule(RESIDENT, deny="authz.residents_only"),
+    "suggestions": Rule(STAFF, deny="errors.staff_only"),
 }
 
 

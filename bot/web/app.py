@@ -179,6 +179,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         queue,
         reports,
         roster_import,
+        suggestions,
         volunteers,
         wishes,
     )
@@ -220,6 +221,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     h5.routes(web_app)
     escalations.routes(web_app)
     roster_import.routes(web_app)
+    suggestions.routes(web_app)
     return web_app
 
 

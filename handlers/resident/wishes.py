@@ -25,6 +25,7 @@ from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.shorten import shorten
 from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
 from handlers.common import welcome_markup
+from handlers.resident.suggestions import offer_suggestion
 from matching.smalltalk import small_talk
 from matching.timewindow import extract_time
 
@@ -79,8 +80,11 @@ async def plain_text(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    """Any plain text from a resident, outside a form, is a wish (unless it is small talk)."""
+    """Any plain text from a resident, outside a form, is a wish (unless it is small talk,
+    or reads as a suggestion: then the resident chooses)."""
     if await answer_small_talk(message, actor, t, session, app):
+        return
+    if await offer_suggestion(message, state, actor, t, message.text or ""):
         return
     await start_draft(message, state, actor, t, session, app, message.text or "")
 
@@ -121,6 +125,8 @@ async def in_draft_text(
 
     Small talk ("好的", "谢谢") gets its answer and leaves the waiting card as it is."""
     if await answer_small_talk(message, actor, t, session, app):
+        return
+    if await offer_suggestion(message, state, actor, t, message.text or ""):
         return
     await start_draft(message, state, actor, t, session, app, message.text or "")
 

@@ -29,6 +29,7 @@ from bot.services.reports import rates as rates_service
 from bot.services.reports.evaluations import EvaluationRow
 from bot.services.reports.rates import RateLine
 from bot.tg import keyboards as kb
+from bot.tg import monthly_cards  # noqa: F401  (registers the monthly figures message)
 from bot.tg.callbacks_reports import RosterCb
 from bot.tg.filters import HasRole, PrivateChat
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.outreach import checkin, events
+from bot.services.outreach import checkin, signups
 from bot.services.outreach.events import SignupState
 from bot.services.people.actors import ROLE_VOLUNTEER, Actor
 from bot.tg import event_cards as cards
@@ -61,7 +61,7 @@ def router() -> Router:
 async def my_events(
     message: Message, actor: Actor, t: Translator, session: AsyncSession, app: AppContext
 ) -> None:
-    states = await events.upcoming_for(app, session, actor.user_id)
+    states = await signups.upcoming_for(app, session, actor.user_id)
     if not states:
         await message.answer(t("events.none_for_you"))
         return
@@ -101,11 +101,11 @@ async def volunteer_action(
         if callback_data.action == "join":
             done_key = once.key_of(query)
             once.arm(session, done_key, actor.user_id)
-            state = await events.sign_up(app, session, event_id, actor.user_id)
+            state = await signups.sign_up(app, session, event_id, actor.user_id)
             toast = signup_toast(t, state)
             await once.remember(session, done_key, toast)
         elif callback_data.action == "leave":
-            state = await events.cancel_signup(app, session, event_id, actor.user_id)
+            state = await signups.cancel_signup(app, session, event_id, actor.user_id)
             toast = t("events.left", title=state.event.title)
         elif callback_data.action == "out":
             done = await checkin.check_out(app, session, actor.user_id, event_id)
@@ -117,7 +117,7 @@ async def volunteer_action(
                 await message.edit_reply_markup(reply_markup=None)
             return
         else:  # view
-            state = await events.signup_state(session, event_id, actor.user_id)
+            state = await signups.signup_state(session, event_id, actor.user_id)
             toast = None
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)

@@ -35,6 +35,7 @@ from bot.demo.stage import Person, Stage
 from bot.i18n import Translator
 from bot.services.intake import dispatch, wishes
 from bot.services.people import actors
+from bot.services.suggestions import loop as suggestion_loop
 from bot.services.tasks import offers
 from bot.tg import authz, policy
 from handlers import routers
@@ -94,6 +95,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("ev", "join"): VOLUNTEERS,  # in the group only on that event's post: not this one
     **{("ev", a): VOLUNTEERS for a in ("leave", "out", "view")},
     **{(p, "*"): VOLUNTEERS | STAFF for p in ("pb", "rk", "sh", "df")},
+    # Suggestions: R filed one in G02 (the grid staff XS is G01's); any resident may choose
+    # what their own message is; only R may say whether R's suggestion was handled well.
+    ("sgd", "*"): frozenset({R, R2}),
+    **{("sg", a): frozenset({CS}) for a in ("view", "ans", "fix", "own", "due", "done", "dec")},
+    **{("sg", a): frozenset({R}) for a in ("sat", "uns")},
+    # Rating an event: volunteers (the service checks that they attended).
+    **{("evr", a): VOLUNTEERS for a in ("star", "cmt", "skip")},
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -129,6 +137,8 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     # Only in a group, and only staff (the presser "G" in the group is a volunteer).
     "linkgroup": frozenset(),
     "unlinkgroup": frozenset(),
+    "suggest": frozenset({R, R2}),
+    "suggestions": STAFF,
 }
 ARGS = {
     ("w", "settime"): "today",
@@ -142,10 +152,13 @@ ARGS = {
     ("t", "declr"): "busy",
     ("t", "relr"): "busy",
     ("t", "rate"): "5",
+    ("sg", "own"): "1",
+    ("sg", "due"): "1-7",
+    ("evr", "star"): "5",
 }
 
 
-def sample(prefix: str, action: str, wish_id: int) -> str:
+def sample(prefix: str, action: str, wish_id: int, suggestion_id: int = 0) -> str:
     """A well-formed callback of this prefix and action about the wish."""
     cls = policy.CALLBACK_CLASSES[prefix]
     values: dict[str, Any] = {}
@@ -154,6 +167,8 @@ def sample(prefix: str, action: str, wish_id: int) -> str:
             values[name] = "list" if action == "*" else action
         elif name == "wish_id":
             values[name] = wish_id
+        elif name == "suggestion_id":
+            values[name] = suggestion_id
         elif name == "arg":
             values[name] = ARGS.get((prefix, action), "")
         elif field.annotation is int:
@@ -170,6 +185,7 @@ class World:
         self.stage = stage
         self.people: dict[str, Person] = {}
         self.wish_id = 0
+        self.suggestion_id = 0
 
     async def build(self) -> None:
         stage = self.stage
@@ -207,6 +223,9 @@ class World:
             assert wish is not None
             wish.group_chat_id, wish.group_message_id = GROUP_CHAT, POST_ID
             await session.commit()
+        async with stage.app.sessions() as session:
+            filed = await suggestion_loop.file_suggestion(stage.app, session, ann, "建议多装路灯")
+            self.suggestion_id = filed.id
 
     async def actor(self, persona: str) -> actors.Actor | None:
         person = self.people[persona]
@@ -282,7 +301,7 @@ async def world(stage: Stage) -> World:
 async def test_every_button_as_every_persona(world: World) -> None:
     wrong: list[str] = []
     for (prefix, action), allowed in EXPECTED.items():
-        data = sample(prefix, action, world.wish_id)
+        data = sample(prefix, action, world.wish_id, world.suggestion_id)
         for persona in PERSONAS:
             got = await world.press(persona, data)
             if got != (persona in allowed):
@@ -311,6 +330,8 @@ async def test_forged_and_out_of_range_data_is_refused(world: World) -> None:
         f"t:zap:{w}:",
         f"t:rate:{w}:9",
         f"st:why:{w}:extra",
+        "sg:due:1:1-99",
+        "evr:star:1:9",
         "lang",
         "",
     ]

@@ -35,9 +35,10 @@ async def test_the_demo_runs_to_its_summary(
         "积分超市",
         "志愿服务招募",
         "每季一评",
+        "社情民意",
     ):
         assert section in out
-    for shown in ("积分到账", "取货码", "已确认领取", "已开始发送", "签到成功"):
+    for shown in ("积分到账", "取货码", "已确认领取", "已开始发送", "签到成功", "已闭环"):
         assert shown in out
     # Reply-keyboard buttons are shown, not only inline ones.
     assert "⌨ [📱 留下我的电话] [跳过]" in out

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.db.models.events import EventSignup
 from bot.db.models.points import LedgerEntry
 from bot.services.errors import UserError
-from bot.services.outreach import checkin, events
+from bot.services.outreach import checkin, signups
 from bot.services.outreach.events import EventView
 from tests.events.conftest import World
 
@@ -36,7 +36,7 @@ async def _refused(world: World, user_id: int, **code: str) -> UserError:
 async def _signed(world: World, event: EventView, *user_ids: int) -> None:
     for uid in user_ids:
         async with world.app.sessions() as session:
-            await events.sign_up(world.app, session, event.id, uid)
+            await signups.sign_up(world.app, session, event.id, uid)
 
 
 async def _ledger(world: World) -> list[tuple[int, int, str]]:

@@ -13,7 +13,7 @@ from bot.db.models import Grid
 from bot.db.models.events import EventSignup
 from bot.db.models.points import LedgerEntry
 from bot.demo.stage import Person, Stage
-from bot.services.outreach import events
+from bot.services.outreach import events, signups
 from bot.services.outreach.events import EventDraft, EventView, Segment
 from tests.conftest import ManualClock
 from tests.e2e.seed import user_id, volunteer
@@ -173,8 +173,8 @@ async def test_check_in_by_qr_and_code_then_points_once(stage: Stage, clock: Man
     theirs = await _event(stage, clock, admin_uid, title="义诊", slots=3, points=5, segment=g01)
     async with stage.app.sessions() as session:
         for person in (li, wang, zhao):
-            await events.sign_up(stage.app, session, ours.id, uids[person.id])
-        await events.sign_up(stage.app, session, theirs.id, uids[sun.id])
+            await signups.sign_up(stage.app, session, ours.id, uids[person.id])
+        await signups.sign_up(stage.app, session, theirs.id, uids[sun.id])
     # Too early for a code.
     await admin.say(f"/checkin {ours.id}", expect="签到时间是")
     clock.now = ours.starts_at - timedelta(minutes=10)

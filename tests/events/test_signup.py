@@ -13,19 +13,19 @@ from bot.db.models.events import Event
 from bot.db.models.timers import Timer
 from bot.scheduler.timers import fire_due
 from bot.services.errors import UserError
-from bot.services.outreach import events
+from bot.services.outreach import events, signups
 from bot.services.outreach.events import Segment
 from tests.events.conftest import World
 
 
 async def _sign(world: World, event_id: int, user_id: int) -> events.SignupState:
     async with world.app.sessions() as session:
-        return await events.sign_up(world.app, session, event_id, user_id)
+        return await signups.sign_up(world.app, session, event_id, user_id)
 
 
 async def _leave(world: World, event_id: int, user_id: int) -> events.SignupState:
     async with world.app.sessions() as session:
-        return await events.cancel_signup(world.app, session, event_id, user_id)
+        return await signups.cancel_signup(world.app, session, event_id, user_id)
 
 
 async def _taken(world: World, event_id: int) -> int:
@@ -208,7 +208,7 @@ async def test_an_event_soon_gets_only_the_reminders_still_ahead(world: World) -
     )
     async with world.app.sessions() as session:
         keys = (await session.scalars(select(Timer.key))).all()
-    assert keys == [f"event:{event.id}:remind:hour"]
+    assert sorted(keys) == [f"event:{event.id}:rate", f"event:{event.id}:remind:hour"]
 
 
 async def test_calling_off_tells_everyone_and_drops_the_reminders(world: World) -> None:
@@ -237,7 +237,7 @@ async def test_upcoming_lists_invited_and_joined_events_with_their_state(world: 
     await world.event(title="别的网格2", segment=Segment("grid", grid_id=world.grids["G02"]))
     await _sign(world, other_grid.id, mine)  # joined through a forwarded invitation
     async with world.app.sessions() as session:
-        states = await events.upcoming_for(world.app, session, mine)
+        states = await signups.upcoming_for(world.app, session, mine)
     assert [(s.event.title, s.status) for s in states] == [("本网格", None), ("别的网格", "signed")]
     assert own_grid.id in {s.event.id for s in states}
 

@@ -3,6 +3,7 @@
 from bot.db.models.actions import ProcessedAction
 from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
+from bot.db.models.feedback import EventRating, Suggestion, SuggestionEvent
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -31,6 +32,7 @@ __all__ = [
     "Escalation",
     "Event",
     "EventCheckinCode",
+    "EventRating",
     "EventSignup",
     "Grid",
     "InviteCode",
@@ -46,6 +48,8 @@ __all__ = [
     "RosterBatch",
     "RosterEntry",
     "Staff",
+    "Suggestion",
+    "SuggestionEvent",
     "Timer",
     "User",
     "Volunteer",

@@ -24,6 +24,7 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
+from bot.services.outreach import ratings
 from bot.services.outreach.events import SIGNED, WAITING, EventView, setting, view
 from bot.services.points import ledger
 
@@ -345,6 +346,7 @@ async def confirm(
             batch_key=f"ev:{event_id}:points:{amount}",
         )
     awarded = [uid for user_ids in by_amount.values() for uid in user_ids]
+    await ratings.enqueue_prompts(session, event_id)  # those marked present by hand too
     audit.record(session, staff_user_id, "event.confirm", "event", event_id, present=len(present))
     await session.commit()
     await session.refresh(event)

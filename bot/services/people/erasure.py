@@ -24,6 +24,7 @@ from bot.db.models import (
     WishEvent,
 )
 from bot.db.models.delivery import CANCELLED, PENDING
+from bot.services.suggestions.erasure import erase_feedback
 
 ERASED = ""
 
@@ -95,3 +96,5 @@ async def erase_traces(session: AsyncSession, user_id: int) -> None:
         update(AuditEntry).where(AuditEntry.actor_id == user_id).values(detail={})
     )
     await session.execute(delete(ProcessedAction).where(ProcessedAction.user_id == user_id))
+    # Their suggestions (社情民意) and event comments: the words go, the counts stay.
+    await erase_feedback(session, user_id)

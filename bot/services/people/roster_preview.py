@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid
 from bot.db.models.roster import RosterBatch
 from bot.services.errors import UserError
-from bot.services.people.roster import RosterCheck, RowIssue
+from bot.services.people.roster import RosterCheck
+from bot.services.people.roster_rows import RowIssue
 
 # A known person whose unit or grid differs: the file would change them (not imported).
 CHANGED = frozenset({"roster_differs", "registered_differs"})

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import qr
-from bot.db.models import Event, EventSignup
+from bot.db.models import Event, EventRating, EventSignup
 from bot.services.outreach import checkin
 from bot.web.app import BOT_USERNAME, IMAGES, ctx, page, staff_only
 from bot.web.scope import Viewer, may_act
@@ -34,7 +35,20 @@ async def events_page(request: web.Request) -> web.StreamResponse:
         query = query.where(Event.grid_id.in_(list(viewer.grid_ids)) | Event.grid_id.is_(None))
     async with app.sessions() as session:
         rows = list(await session.execute(query))
-    return page(request, "events.html", viewer, rows=rows, tz=app.settings.tz)
+        rated = await _ratings(session, [row[0].id for row in rows])
+    return page(request, "events.html", viewer, rows=rows, tz=app.settings.tz, rated=rated)
+
+
+async def _ratings(session: AsyncSession, event_ids: list[int]) -> dict[int, tuple[int, float]]:
+    """Each listed event's ratings by its attendees: (how many, average)."""
+    if not event_ids:
+        return {}
+    result = await session.execute(
+        select(EventRating.event_id, func.count(EventRating.id), func.avg(EventRating.stars))
+        .where(EventRating.event_id.in_(event_ids))
+        .group_by(EventRating.event_id)
+    )
+    return {int(i): (int(n), float(a)) for i, n, a in result.all()}
 
 
 @staff_only

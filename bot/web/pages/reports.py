@@ -13,9 +13,11 @@ from bot.db.models import Grid
 from bot.i18n import Translator
 from bot.services import audit
 from bot.services.errors import UserError
+from bot.services.outreach import ratings
 from bot.services.reports import evaluations, xlsx
 from bot.services.reports.outcomes import outcome_figures
 from bot.services.reports.rates import rate_lines
+from bot.services.suggestions import figures as suggestion_figures
 from bot.web import charts
 from bot.web.app import CHARTS, ctx, page, staff_only
 from bot.web.scope import Viewer, may_see_grid
@@ -35,6 +37,8 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
         report = await rate_lines(app, session, year, month)
         figures = await outcome_figures(session, period.start, period.end, viewer.grids)
         grid_ids = {g.code: g.id for g in await _grids(session) if may_see_grid(viewer, g.id)}
+        sg = await suggestion_figures.figures(session, period.start, period.end, viewer.grids)
+        rated = await ratings.averages(session, period.start, period.end, viewer.grids)
     lines = [g for g in report.grids if g.grid_code in grid_ids]
     labels = [g.grid_code or "" for g in lines]
     svg = charts.grouped_bar(
@@ -56,6 +60,9 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
         o=figures,
         rates_chart=request.app[CHARTS].put(svg),
         quarter=f"{quarter[0]}Q{quarter[1]}",
+        sg=sg,
+        rated_events=len(rated),
+        event_rating=ratings.overall(rated),
     )
 
 

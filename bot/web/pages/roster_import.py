@@ -11,6 +11,7 @@ from aiohttp.web_request import FileField
 from bot.i18n import Translator
 from bot.services.errors import UserError
 from bot.services.people import roster
+from bot.services.people.roster_file import MAX_BYTES
 from bot.services.people.roster_preview import batch_view, split_issues
 from bot.web.app import ctx, page, staff_only
 from bot.web.scope import Viewer, may_import_roster
@@ -50,7 +51,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
             batch=None,
             error=t("reports.roster_send_file"),
         )
-    content = upload.file.read(roster.MAX_BYTES + 1)
+    content = upload.file.read(MAX_BYTES + 1)
     async with app.sessions() as session:
         try:
             check = await roster.check_roster(

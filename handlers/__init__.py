@@ -7,11 +7,13 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     from handlers import common, group, profile, relay
+    from handlers.resident import joining as resident_joining
     from handlers.resident import registration as resident_registration
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import events as staff_events
+    from handlers.staff import forresident as staff_forresident
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
     from handlers.staff import tasks as staff_tasks
@@ -43,6 +45,8 @@ def routers() -> list[Router]:
         volunteer_tasks.router(),
         resident_tasks.router(),
         relay.router(),
+        staff_forresident.router(),  # its form's free text: before the wish catch-all
+        resident_joining.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted
         common.fallback_router(),

@@ -47,6 +47,7 @@ BY_ROLE: dict[str, list[str]] = {
         "roster",
         "stats",
         "web",
+        "forresident",
     ],
 }
 

@@ -30,6 +30,8 @@ KEYED = (
     "st:",  # verify, settle a dispute
     "evf:go:yes",  # publish an event
     "bcf:ok:send",  # send a broadcast
+    "fr:ok:",  # file a wish for a resident (代办)
+    "fr:conf:",  # confirm a finished task with the resident in person
 )
 
 

@@ -41,6 +41,7 @@ from bot.tg.callbacks import (
 )
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.callbacks_events import EventCb, EventFormCb, EventStaffCb
+from bot.tg.callbacks_forres import ForResCb
 from bot.tg.callbacks_points import (
     AdjustCb,
     DeclarationCb,
@@ -109,6 +110,7 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         DeclareFormCb,
         AdjustCb,
         RosterCb,
+        ForResCb,
     )
 }
 
@@ -119,6 +121,7 @@ _draft = Rule(ANYONE)  # the draft lives in the presser's own conversation state
 _own_wish = Rule(RESIDENT, owner=own.WISH_RESIDENT)
 _offer = Rule(VOLUNTEER, owner=own.OFFERED)
 _holder = Rule(VOLUNTEER, owner=own.TASK_HOLDER)
+_filer_form = Rule(VOLUNTEER_OR_STAFF, deny="forres.not_allowed")
 
 # (prefix, action) → rule; ANY_ACTION covers a prefix without an action field or whose
 # actions the handler validates itself (all private, one role).
@@ -186,6 +189,14 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("dc", ANY_ACTION): _staff,
     ("adj", ANY_ACTION): _staff,
     ("ros", ANY_ACTION): _staff,
+    # Filing on behalf (代办): grid workers and staff, volunteers where the community allows
+    # (the service checks that setting and the grid scope of the record); the in-person
+    # confirm only by the wish's filer.
+    **{("fr", a): _filer_form for a in ("new", "ok", "chcat", "drop")},
+    ("fr", "pick"): Rule(VOLUNTEER_OR_STAFF, arg=r"\d{1,9}", deny="forres.not_allowed"),
+    ("fr", "cons"): Rule(VOLUNTEER_OR_STAFF, arg="(spoken|signed|no)", deny="forres.not_allowed"),
+    ("fr", "setcat"): Rule(VOLUNTEER_OR_STAFF, arg=r"[a-z_]{1,24}", deny="forres.not_allowed"),
+    ("fr", "conf"): Rule(VOLUNTEER_OR_STAFF, owner=own.FILER, arg="[1-5]"),
 }
 
 _cmd = Rule(ANYONE)
@@ -230,6 +241,7 @@ COMMANDS: dict[str, Rule] = {
     },
     "linkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
     "unlinkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
+    "forresident": Rule(VOLUNTEER_OR_STAFF, deny="forres.not_allowed"),
 }
 
 

@@ -216,6 +216,10 @@ async def finish(
     await state.clear()
     await message.answer(t("resident.registered"), reply_markup=kb.remove_reply_keyboard())
     await refresh_commands(message.bot, app, actor.user_id)
+    from handlers.resident.joining import offer_join  # a record filed for them (代办)
+
+    if phone is not None and await offer_join(message, state, actor.user_id, t, session):
+        return  # the answer resumes what they wrote before registering
     from handlers.resident.wishes import resume_pending  # the wish they wrote before registering
 
     await resume_pending(message, actor.user_id, t, session, app, state)

@@ -94,6 +94,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("ev", "join"): VOLUNTEERS,  # in the group only on that event's post: not this one
     **{("ev", a): VOLUNTEERS for a in ("leave", "out", "view")},
     **{(p, "*"): VOLUNTEERS | STAFF for p in ("pb", "rk", "sh", "df")},
+    # 代办's form: the policy lets volunteers and staff in; the service then refuses volunteers
+    # unless the community allows them, and checks the record's grid (tests/e2e/test_forres.py).
+    **{
+        ("fr", a): VOLUNTEERS | STAFF
+        for a in ("new", "ok", "chcat", "drop", "pick", "cons", "setcat")
+    },
+    ("fr", "conf"): frozenset(),  # only the wish's filer; this wish was filed by its resident
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -129,6 +136,7 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     # Only in a group, and only staff (the presser "G" in the group is a volunteer).
     "linkgroup": frozenset(),
     "unlinkgroup": frozenset(),
+    "forresident": VOLUNTEERS | STAFF,
 }
 ARGS = {
     ("w", "settime"): "today",
@@ -142,6 +150,10 @@ ARGS = {
     ("t", "declr"): "busy",
     ("t", "relr"): "busy",
     ("t", "rate"): "5",
+    ("fr", "pick"): "1",
+    ("fr", "cons"): "spoken",
+    ("fr", "setcat"): "repair",
+    ("fr", "conf"): "5",
 }
 
 

@@ -3,6 +3,7 @@
 from bot.db.models.actions import ProcessedAction
 from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
+from bot.db.models.forres import ProxyFiling, ResidentConsent
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -39,9 +40,11 @@ __all__ = [
     "OutboxMessage",
     "PendingInput",
     "ProcessedAction",
+    "ProxyFiling",
     "Redemption",
     "RelayMessage",
     "Resident",
+    "ResidentConsent",
     "Reward",
     "RosterBatch",
     "RosterEntry",

@@ -174,6 +174,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     from bot.web.pages import (
         broadcasts,
         events,
+        forresident,
         h5,
         overview,
         points,
@@ -212,6 +213,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     points.routes(web_app)
     posters.routes(web_app)
     h5.routes(web_app)
+    forresident.routes(web_app)
     return web_app
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import User
+from bot.db.models import User, Volunteer, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.forres.filing import RELAYED
@@ -35,6 +36,16 @@ async def _relayed(
     resident = await session.get(User, int(params["resident_id"]))
     name = (resident.display_name if resident else None) or t("forres.a_resident")
     head = t("forres.update_header", name=name)
+    wish_id = params.get("id")
+    if kind == "task.claimed_resident" and isinstance(wish_id, int):
+        # The resident's text offers a button to message the volunteer: theirs, not passed on.
+        volunteer = await session.scalar(
+            select(Volunteer.name)
+            .join(Wish, Wish.volunteer_id == Volunteer.user_id)
+            .where(Wish.id == wish_id)
+        )
+        claimed = t("forres.claimed", id=wish_id, name=volunteer or t("task.a_volunteer"))
+        return Rendered(f"{head}\n{claimed}")
     # The resident's own buttons (rate, message the volunteer) are theirs: not passed on.
     if kind == "task.done_resident" and isinstance(params.get("id"), int):
         text = f"{head}\n{inner.text}\n\n{t('forres.confirm_in_person', name=name)}"

@@ -187,6 +187,8 @@ async def test_consent_is_recorded_and_the_filer_stands_in(place: Place) -> None
         relayed = filing.relayed(liu, notice)
         assert relayed.kind == filing.RELAYED and relayed.params["params"] == {"id": wish_id}
         assert await filing.stand_in(s, liu, relayed) is None  # never passed on twice
+        assert await filing.stand_in(s, liu, Notice("x", {})) is None  # not about a wish
+        assert await filing.stand_in(s, liu, Notice("x", {"id": wish_id + 99})) is None
         web_resident = User(telegram_id=None, display_name="王阿姨")
         s.add(web_resident)
         await s.commit()

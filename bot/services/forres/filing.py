@@ -70,15 +70,16 @@ async def file_for(
     if consent is None or consent.resident_id != resident_id:
         raise UserError("forres.consent_first")
     await session.commit()
-    wish = await wishes.file_wish(app, session, resident_id, draft)
-    await begin_write(session)
-    session.add(
-        ProxyFiling(
-            wish_id=wish.id, filer_id=filer_user_id, consent_id=consent_id, created_at=app.now()
+
+    def filed_by(session: AsyncSession, wish: Wish) -> None:
+        session.add(
+            ProxyFiling(
+                wish_id=wish.id, filer_id=filer_user_id, consent_id=consent_id, created_at=app.now()
+            )
         )
-    )
-    audit.record(session, filer_user_id, "wish.file_for", "wish", wish.id, resident=resident_id)
-    await session.commit()
+        audit.record(session, filer_user_id, "wish.file_for", "wish", wish.id, resident=resident_id)
+
+    wish = await wishes.file_wish(app, session, resident_id, draft, with_wish=filed_by)
     return wish
 
 
@@ -89,29 +90,22 @@ async def filer_of_wish(session: AsyncSession, wish_id: int) -> int | None:
 
 async def stand_in(session: AsyncSession, resident_id: int, notice: Notice) -> int | None:
     """Who receives a notice meant for a resident without Telegram: the filer of the wish it is
-    about, else whoever last recorded the resident's consent; None for anyone else (a web-form
-    resident follows their wish on the status page)."""
+    about (``params["id"]``); None for anything else (a web-form resident follows their wish on
+    its status page, and nobody is told what was not about a wish filed for them)."""
     if notice.kind == RELAYED:
+        return None
+    wish_id = notice.params.get("id")
+    if not isinstance(wish_id, int) or isinstance(wish_id, bool):
         return None
     user = await session.get(User, resident_id)
     if user is None or user.telegram_id is not None or user.deleted_at is not None:
         return None
-    wish_id = notice.params.get("id")
-    filer = None
-    if isinstance(wish_id, int) and not isinstance(wish_id, bool):
-        filer = await session.scalar(
-            select(ProxyFiling.filer_id)
-            .join(Wish, Wish.id == ProxyFiling.wish_id)
-            .where(ProxyFiling.wish_id == wish_id, Wish.resident_id == resident_id)
-        )
-    if filer is None:
-        filer = await session.scalar(
-            select(ResidentConsent.recorded_by)
-            .where(ResidentConsent.resident_id == resident_id)
-            .order_by(ResidentConsent.id.desc())
-            .limit(1)
-        )
-    return int(filer) if filer is not None and filer != resident_id else None
+    filer = await session.scalar(
+        select(ProxyFiling.filer_id)
+        .join(Wish, Wish.id == ProxyFiling.wish_id)
+        .where(ProxyFiling.wish_id == wish_id, Wish.resident_id == resident_id)
+    )
+    return int(filer) if filer is not None else None
 
 
 def relayed(resident_id: int, notice: Notice) -> Notice:

@@ -152,31 +152,49 @@ async def test_grid_scope_and_who_may_file(stage: Stage, admin: Person) -> None:
         assert await session.scalar(select(func.count()).select_from(Wish)) == 0
 
 
-async def test_liu_registers_later_with_the_same_phone_and_his_wish_joins_him(
+async def test_residents_register_later_and_their_records_join_them(
     stage: Stage, admin: Person
 ) -> None:
     await admin.say("/start")
     worker = stage.person(302, "二网格员")
     worker_uid = await grid_worker(stage, worker, "G02")
+    filed: dict[str, int] = {}
     async with stage.app.sessions() as session:
         grid = await grid_by_code(session, "G02")
         assert grid is not None
-        new = records.clean_record("刘大爷", "8栋2单元302", PHONE)
-        liu = await records.create_record(stage.app, session, worker_uid, grid.id, new)
-        consent = await filing.record_consent(stage.app, session, worker_uid, liu, "signed")
-        draft = await filing.draft_for(stage.app, session, worker_uid, liu, "帮我去医院取药")
-        wish = await filing.file_for(stage.app, session, worker_uid, liu, consent, draft)
+        for name, phone in (("刘大爷", PHONE), ("钱奶奶", "13900139000")):
+            new = records.clean_record(name, "8栋2单元302", phone)
+            uid = await records.create_record(stage.app, session, worker_uid, grid.id, new)
+            consent = await filing.record_consent(stage.app, session, worker_uid, uid, "signed")
+            draft = await filing.draft_for(stage.app, session, worker_uid, uid, "帮我去医院取药")
+            wish = await filing.file_for(stage.app, session, worker_uid, uid, consent, draft)
+            filed[name] = wish.id
+
+    async def register_until_phone(person: Person) -> None:
+        await person.say("/start", expect="身份")
+        await person.press("我是居民", expect="网格")
+        await person.press("第二网格", expect="楼栋")
+        await person.press("跳过", expect="隐私")
+        await person.press("同意", expect="电话")
+
+    # Liu types his number: a typed number proves nothing, so he shares his contact to confirm.
     grandpa = stage.person(501, "刘大爷")
-    await grandpa.say("/start", expect="身份")
-    await grandpa.press("我是居民", expect="网格")
-    await grandpa.press("第二网格", expect="楼栋")
-    await grandpa.press("跳过", expect="隐私")
-    await grandpa.press("同意", expect="电话")
-    ask = await grandpa.say(PHONE, expect="这是您吗")
+    await register_until_phone(grandpa)
+    mark = stage.fake.mark()
+    await grandpa.say(PHONE, expect="留下我的电话")
+    ask = await grandpa.expect("这是您吗", after=mark)
     assert "刘**" in ask.text and "8栋" not in ask.text
-    await grandpa.press("是我，合并", expect="已合并，1 个心愿")
+    assert ask.button_texts() == ["不是我"]
+    await grandpa.share_contact(PHONE, expect="已合并，1 个心愿")
     mine = await grandpa.say("/mywishes", expect="心愿")
-    assert f"#{wish.id}" in mine.text
+    assert f"#{filed['刘大爷']}" in mine.text
+    # Qian shares her contact when registering: a yes is enough.
+    qian = stage.person(502, "钱奶奶")
+    await register_until_phone(qian)
+    ask = await qian.share_contact("+86 139 0013 9000", expect="这是您吗")
+    assert "钱**" in ask.text
+    await qian.press("是我，合并", expect="已合并，1 个心愿")
     async with stage.app.sessions() as session:
-        row = await session.get(Wish, wish.id)
-        assert row is not None and row.resident_id == await user_id(stage, grandpa)
+        for person, name in ((grandpa, "刘大爷"), (qian, "钱奶奶")):
+            row = await session.get(Wish, filed[name])
+            assert row is not None and row.resident_id == await user_id(stage, person)

@@ -262,11 +262,14 @@ async def test_joining_on_registration_moves_the_wishes_after_the_person_confirm
     async with place.app.sessions() as s:
         assert await joining.candidates(s, stranger) == []
         with pytest.raises(UserError) as err:
-            await joining.join(place.app, s, stranger, liu)  # not their phone
+            await joining.join(place.app, s, stranger, liu, "13900001111")  # not their phone
         assert err.value.key == "forres.join_gone"
         found = await joining.candidates(s, grandpa)
         assert found == [joining.Candidate(liu, "刘**", 1)]
-        assert await joining.join(place.app, s, grandpa, liu) == 1
+        with pytest.raises(UserError) as err:  # Telegram vouches for another number
+            await joining.join(place.app, s, grandpa, liu, "13911112222")
+        assert err.value.key == "forres.join_phone_differs"
+        assert await joining.join(place.app, s, grandpa, liu, "8613800138000") == 1
     async with place.app.sessions() as s:
         wish = await s.get(Wish, wish_id)
         record = await s.get(User, liu)

@@ -1,8 +1,9 @@
 """Joining records: a resident filed for (or who used the web form) registers in the bot with
 the same phone, confirms "这是您吗？", and the record's wishes become theirs.
 
-Only a record without Telegram is ever joined, only into the person registering, and only
-after they confirm; the question shows the recorded name masked (刘**), never the building.
+Only a record without Telegram is ever joined, only into the person registering, only when
+Telegram vouches for the phone (a shared contact, not a typed number) and after they confirm;
+the question shows the recorded name masked (刘**), never the building.
 The record's row is kept empty (its audit trail points at it): the name is cleared, it is
 marked deleted and its ``residents`` row removed, so nobody files for it again.
 """
@@ -77,11 +78,19 @@ async def candidates(session: AsyncSession, user_id: int) -> list[Candidate]:
 
 
 @transactional
-async def join(app: AppContext, session: AsyncSession, user_id: int, record_id: int) -> int:
+async def join(
+    app: AppContext, session: AsyncSession, user_id: int, record_id: int, verified_phone: str
+) -> int:
     """Move the record's wishes (and their messages and consents) to ``user_id``; returns how
-    many wishes moved. Refused unless the record is still one of the person's candidates."""
+    many wishes moved. ``verified_phone`` is the person's own number as Telegram shared it (a
+    typed number proves nothing); refused unless the record is still one of the person's
+    candidates and carries that number."""
     if record_id not in {c.user_id for c in await candidates(session, user_id)}:
         raise UserError("forres.join_gone")
+    record_phone = await session.scalar(select(Resident.phone).where(Resident.user_id == record_id))
+    await session.commit()
+    if not record_phone or record_phone not in phone_forms(verified_phone):
+        raise UserError("forres.join_phone_differs")
     await begin_write(session)
     moved = await session.execute(
         update(Wish)

@@ -49,7 +49,13 @@ async def test_a_grid_worker_files_for_liu_and_confirms_with_him_points_once(
     await worker.press("口头同意", expect="的心愿")
     await worker.say("厨房水管漏水了，周六上午有人能来修吗", expect="请核对")
     mark = stage.fake.mark()
-    await worker.press("确认提交", expect="已为刘大爷登记心愿 #")
+    card_id = worker.last().message_id
+    double = await asyncio.gather(  # a double tap files one wish
+        *(stage.fake.press(worker.user, worker.id, card_id, text="确认提交") for _ in range(2))
+    )
+    for query in double:
+        await stage.fake.answered(query, timeout=10)
+    await worker.expect("已为刘大爷登记心愿 #", after=mark)
     # He is G02's grid worker: the review card is his too; he approves it.
     card = await worker.expect(LEAK, after=mark)
     await worker.press("✅ 通过", message_id=card.message_id, expect="难度")

@@ -91,8 +91,9 @@ class Place:
 
 
 @pytest.fixture
-async def place(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Place]:
-    world = await make_world(sqlite_url, clock)
+async def place(db_url: str, clock: ManualClock) -> AsyncIterator[Place]:
+    """On SQLite and on PostgreSQL."""
+    world = await make_world(db_url, clock)
     yield Place(world.app, world.notifier, world.grids)
     await world.engine.dispose()
 

@@ -20,6 +20,7 @@ from bot.services.context import AppContext
 from bot.services.forres import filing
 from bot.services.notices import Notice, SentRef
 from bot.services.people import actors
+from bot.tg import forres_cards  # noqa: F401  (the filer's renderer, wherever this notifies)
 from bot.tg.render import Rendered, render
 
 log = logging.getLogger(__name__)

@@ -58,6 +58,7 @@ async def test_a_grid_worker_files_for_liu_and_confirms_with_him_points_once(
     await worker.expect("已为刘大爷登记心愿 #", after=mark)
     # He is G02's grid worker: the review card is his too; he approves it.
     card = await worker.expect(LEAK, after=mark)
+    assert "代办 · 代没有 Telegram 的居民提交" in card.text
     await worker.press("✅ 通过", message_id=card.message_id, expect="难度")
     await worker.press("一般", expect="期限")
     mark = stage.fake.mark()

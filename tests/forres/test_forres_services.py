@@ -180,6 +180,8 @@ async def test_consent_is_recorded_and_the_filer_stands_in(place: Place) -> None
         assert filed is not None and wish is not None
         assert (filed.filer_id, filed.consent_id) == (worker, consent.id)
         assert wish.resident_id == liu and wish.grid_id == place.grids["G01"]
+        notes = [(e.note or "", e.actor_id) for e in wish.history]
+        assert any('"filed_for"' in note and actor == worker for note, actor in notes)
         actions = set((await s.scalars(select(AuditEntry.action))).all())
         assert {"resident.create_for", "resident.consent", "wish.file_for"} <= actions
         # The resident's notices go to the filer; a web-form resident has nobody standing in.

@@ -18,7 +18,8 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.forres.records import record_for
-from bot.services.intake import wishes
+from bot.services.intake import wish_states, wishes
+from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice
 from bot.services.tasks import lifecycle
 
@@ -78,6 +79,9 @@ async def file_for(
             )
         )
         audit.record(session, filer_user_id, "wish.file_for", "wish", wish.id, resident=resident_id)
+        wish_states.note(
+            session, wish, history_note("filed_for"), actor_id=filer_user_id, at=app.now()
+        )
 
     wish = await wishes.file_wish(app, session, resident_id, draft, with_wish=filed_by)
     return wish

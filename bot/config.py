@@ -134,6 +134,9 @@ class CommunityConfig(_Section):
             DepartmentConfig(id="police", name="派出所"),
         ]
     )
+    # Filing on behalf (代办, /forresident): grid workers and staff always may; volunteers only
+    # when this is true.
+    volunteers_may_file_for_residents: bool = False
 
     @field_validator("timezone")
     @classmethod

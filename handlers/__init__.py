@@ -7,6 +7,7 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     from handlers import common, group, profile, relay
+    from handlers.resident import joining as resident_joining
     from handlers.resident import registration as resident_registration
     from handlers.resident import suggestions as resident_suggestions
     from handlers.resident import tasks as resident_tasks
@@ -15,6 +16,7 @@ def routers() -> list[Router]:
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import event_desk as staff_event_desk
     from handlers.staff import events as staff_events
+    from handlers.staff import forresident as staff_forresident
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
     from handlers.staff import rewards as staff_rewards
@@ -55,6 +57,8 @@ def routers() -> list[Router]:
         staff_suggestions.router(),  # before the free text that becomes a wish
         resident_suggestions.router(),
         volunteer_event_ratings.router(),
+        staff_forresident.router(),  # its form's free text: before the wish catch-all
+        resident_joining.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted
         common.fallback_router(),

@@ -23,18 +23,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bot.db.models import Resident, User, Volunteer, Wish
+from bot.db.models import User
+from bot.demo import forres as demo_forres
 from bot.demo.history import seed_history
 from bot.demo.stage import Person, Stage, stage_settings
+from bot.demo.summary import SHOWN, summary_counts, summary_lines
 from bot.fakeapi.records import BotMessage, Event
 from bot.fakeapi.server import FakeBotAPI
 from bot.i18n import Translator
 from bot.services import web_access
 
 ADMIN_ID = 9001
-SHOWN = {"user_text", "user_press", "user_contact", "user_photo", "bot_send", "bot_edit"}
 OUTPUT = Path("demo-output")
 
 
@@ -343,6 +344,10 @@ async def script(
     await admin.say("已在8栋门口加装一盏路灯", expect="已标记为已整改")
     fixed = await liu.expect("已整改", after=mark)
     await liu.press("😊 满意", message_id=fixed.message_id, expect="已闭环")
+    log.section("代办 · a grid worker files for an elderly resident without Telegram")
+    await demo_forres.filing_on_behalf(stage, log, admin, chen)
+    if log.files_dir is not None:  # --keep: a wish from the poster's web link (H5) as well
+        await demo_forres.web_form_wish(stage, log, admin, demo_forres.poster_form_link(stage, log))
 
     log.section("积分存折 · 积分超市 · points, the board, the shop")
     await li.say("/points", expect="积分存折")
@@ -398,36 +403,7 @@ async def script(
     await admin.say(f"/evaluation {today.year}Q{(today.month - 1) // 3 + 1}", expect="每季一评")
     await stage.fake.settle()
 
-    async with stage.app.sessions() as session:
-        return {
-            "residents": int(await session.scalar(select(func.count()).select_from(Resident)) or 0),
-            "volunteers_approved": int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(Volunteer)
-                    .where(Volunteer.status == "approved")
-                )
-                or 0
-            ),
-            "wishes": int(await session.scalar(select(func.count()).select_from(Wish)) or 0),
-            "wishes_closed": int(
-                await session.scalar(
-                    select(func.count()).select_from(Wish).where(Wish.status == "closed")
-                )
-                or 0
-            ),
-            "messages": sum(1 for e in stage.fake.events if e.kind in SHOWN),
-        }
-
-
-def summary_lines(t: Translator, summary: dict[str, int]) -> list[str]:
-    """The end of the demo in the reader's language."""
-    return [
-        t("demo.summary.residents", n=summary["residents"]),
-        t("demo.summary.volunteers", n=summary["volunteers_approved"]),
-        t("demo.summary.wishes", n=summary["wishes"], closed=summary["wishes_closed"]),
-        t("demo.summary.steps", n=summary["messages"]),
-    ]
+    return await summary_counts(stage)
 
 
 def _free_port() -> int:

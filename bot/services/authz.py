@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Offer, Staff, Volunteer, Wish
+from bot.db.models import Offer, ProxyFiling, Staff, Volunteer, Wish
 
 # Ownership kinds a policy rule may ask for.
 WISH_RESIDENT = "wish_resident"  # the resident whose wish it is
@@ -18,8 +18,9 @@ TASK_PARTY = "task_party"  # either of those two (the relay)
 OFFERED = "offered"  # a volunteer the wish was offered to
 OFFERED_OR_AREA_POST = "offered_or_area_post"  # offered, or on the grid group's post of it
 STAFF_SCOPE = "staff_scope"  # staff whose scope covers the wish's grid
+FILER = "filer"  # who filed the wish for a resident without Telegram (代办)
 OWNERSHIPS = frozenset(
-    {WISH_RESIDENT, TASK_HOLDER, TASK_PARTY, OFFERED, OFFERED_OR_AREA_POST, STAFF_SCOPE}
+    {WISH_RESIDENT, TASK_HOLDER, TASK_PARTY, OFFERED, OFFERED_OR_AREA_POST, STAFF_SCOPE, FILER}
 )
 
 
@@ -101,6 +102,11 @@ async def owns(
             return await _offered(session, wish_id, user_id)
         if kind == STAFF_SCOPE:
             return await staff_covers_grid(session, user_id, grid_id)
+        if kind == FILER:
+            filer = await session.scalar(
+                select(ProxyFiling.filer_id).where(ProxyFiling.wish_id == wish_id)
+            )
+            return filer is not None and filer == user_id
         raise ValueError(f"unknown ownership kind {kind!r}")
     finally:
         await _done(session)

@@ -48,6 +48,7 @@ BY_ROLE: dict[str, list[str]] = {
         "stats",
         "web",
         "suggestions",
+        "forresident",
     ],
 }
 

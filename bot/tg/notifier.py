@@ -17,8 +17,10 @@ from aiogram.types import Message
 from bot.db.models import User
 from bot.i18n import Translator
 from bot.services.context import AppContext
+from bot.services.forres import filing
 from bot.services.notices import Notice, SentRef
 from bot.services.people import actors
+from bot.tg import forres_cards  # noqa: F401  (the filer's renderer, wherever this notifies)
 from bot.tg.render import Rendered, render
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,13 @@ class TelegramNotifier:
     async def notify(self, user_id: int, notice: Notice) -> SentRef | None:
         async with self.app.sessions() as session:
             user = await session.get(User, user_id)
+            if user is not None and user.telegram_id is None:
+                # A resident without Telegram: whoever filed for them (代办) stands in.
+                stand_in = await filing.stand_in(session, user_id, notice)
+                if stand_in is not None:
+                    relayed = filing.relayed(user_id, notice)
+                    await session.commit()
+                    return await self.notify(stand_in, relayed)
             if user is None or user.telegram_id is None or user.is_blocked:
                 return None
             rendered = await render(session, self.app, Translator(user.language), notice)

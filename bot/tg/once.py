@@ -31,6 +31,8 @@ KEYED = (
     "evf:go:yes",  # publish an event
     "bcf:ok:send",  # send a broadcast
     "sgd:as",  # file a message as a suggestion (社情民意)
+    "fr:ok:",  # file a wish for a resident (代办)
+    "fr:conf:",  # confirm a finished task with the resident in person
 )
 
 

@@ -41,6 +41,7 @@ from bot.tg.callbacks import (
 )
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.callbacks_events import EventCb, EventFormCb, EventRateCb, EventStaffCb
+from bot.tg.callbacks_forres import ForResCb
 from bot.tg.callbacks_points import (
     AdjustCb,
     DeclarationCb,
@@ -113,6 +114,7 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         SuggestDraftCb,
         SuggestCb,
         EventRateCb,
+        ForResCb,
     )
 }
 
@@ -123,6 +125,7 @@ _draft = Rule(ANYONE)  # the draft lives in the presser's own conversation state
 _own_wish = Rule(RESIDENT, owner=own.WISH_RESIDENT)
 _offer = Rule(VOLUNTEER, owner=own.OFFERED)
 _holder = Rule(VOLUNTEER, owner=own.TASK_HOLDER)
+_filer_form = Rule(VOLUNTEER_OR_STAFF, deny="forres.not_allowed")
 
 # (prefix, action) → rule; ANY_ACTION covers a prefix without an action field or whose
 # actions the handler validates itself (all private, one role).
@@ -204,6 +207,14 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("evr", "star"): Rule(VOLUNTEER, arg="[1-5]"),
     ("evr", "cmt"): Rule(VOLUNTEER),
     ("evr", "skip"): Rule(VOLUNTEER),
+    # Filing on behalf (代办): grid workers and staff, volunteers where the community allows
+    # (the service checks that setting and the grid scope of the record); the in-person
+    # confirm only by the wish's filer.
+    **{("fr", a): _filer_form for a in ("new", "ok", "chcat", "drop")},
+    ("fr", "pick"): Rule(VOLUNTEER_OR_STAFF, arg=r"\d{1,9}", deny="forres.not_allowed"),
+    ("fr", "cons"): Rule(VOLUNTEER_OR_STAFF, arg="(spoken|signed|no)", deny="forres.not_allowed"),
+    ("fr", "setcat"): Rule(VOLUNTEER_OR_STAFF, arg=r"[a-z_]{1,24}", deny="forres.not_allowed"),
+    ("fr", "conf"): Rule(VOLUNTEER_OR_STAFF, owner=own.FILER, arg="[1-5]"),
 }
 
 _cmd = Rule(ANYONE)
@@ -250,6 +261,7 @@ COMMANDS: dict[str, Rule] = {
     "unlinkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
     "suggest": Rule(RESIDENT, deny="authz.residents_only"),
     "suggestions": Rule(STAFF, deny="errors.staff_only"),
+    "forresident": Rule(VOLUNTEER_OR_STAFF, deny="forres.not_allowed"),
 }
 
 

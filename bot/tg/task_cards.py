@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Grid, Offer, Resident, Volunteer, Wish
+from bot.db.models import Grid, Offer, Resident, User, Volunteer, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.intake import history_notes
@@ -179,6 +180,10 @@ async def task_card(
         # not stay in the volunteer's chat history after the task.
         key = "task.phone_hint" if resident.share_phone and resident.phone else "task.no_phone"
         lines.append(t(key))
+        # 代办 or web form: no chat with the bot, so the volunteer phones them.
+        chat = await session.scalar(select(User.telegram_id).where(User.id == wish.resident_id))
+        if chat is None:
+            lines.append(t("forres.no_chat_call"))
     if wish.agreed_at is not None:
         lines.append(t("task.agreed", when=when_text(app, t, int(wish.agreed_at.timestamp()))))
     phone = resident is not None and resident.share_phone and bool(resident.phone)

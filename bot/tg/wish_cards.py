@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Grid, Wish
+from bot.db.models import Grid, ProxyFiling, Wish
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.intake import history_notes
@@ -186,6 +186,8 @@ async def staff_card(
         text += "\n" + t(
             "h5.call_back", name=call_back.name, phone=call_back.phone, place=call_back.place
         )
+    if await session.get(ProxyFiling, wish.id) is not None:  # 代办: the resident has no chat
+        text += "\n" + t("history.filed_for")
     duplicate = await neighbour_duplicate_of(app, session, wish)
     if duplicate is not None:
         where = t("duplicate.same_building" if duplicate.same_building else "duplicate.same_grid")

@@ -172,6 +172,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         broadcasts,
         escalations,
         events,
+        forresident,
         h5,
         overview,
         points,
@@ -222,6 +223,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     escalations.routes(web_app)
     roster_import.routes(web_app)
     suggestions.routes(web_app)
+    forresident.routes(web_app)
     return web_app
 
 

@@ -171,9 +171,8 @@ async def phone_contact(
     if contact.user_id != actor.telegram_id:
         await message.answer(t("resident.phone_not_own"))
         return
-    await finish(
-        message, state, actor, t, session, app, registration.clean_phone(contact.phone_number)
-    )
+    phone = registration.clean_phone(contact.phone_number)
+    await finish(message, state, actor, t, session, app, phone, shared=True)
 
 
 async def phone_typed(
@@ -204,7 +203,10 @@ async def finish(
     session: AsyncSession,
     app: AppContext,
     phone: str | None,
+    *,
+    shared: bool = False,
 ) -> None:
+    """``shared``: the phone came from Telegram's contact button (vouched for), not typed."""
     data = await state.get_data()
     form = registration.ResidentForm(
         grid_id=int(data["grid_id"]),
@@ -216,6 +218,11 @@ async def finish(
     await state.clear()
     await message.answer(t("resident.registered"), reply_markup=kb.remove_reply_keyboard())
     await refresh_commands(message.bot, app, actor.user_id)
+    from handlers.resident.joining import offer_join  # a record filed for them (代办)
+
+    verified = phone if shared else None
+    if phone is not None and await offer_join(message, state, actor.user_id, t, session, verified):
+        return  # the answer resumes what they wrote before registering
     from handlers.resident.wishes import resume_pending  # the wish they wrote before registering
 
     await resume_pending(message, actor.user_id, t, session, app, state)

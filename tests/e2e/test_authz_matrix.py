@@ -102,6 +102,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     **{("sg", a): frozenset({R}) for a in ("sat", "uns")},
     # Rating an event: volunteers (the service checks that they attended).
     **{("evr", a): VOLUNTEERS for a in ("star", "cmt", "skip")},
+    # 代办's form: the policy lets volunteers and staff in; the service then refuses volunteers
+    # unless the community allows them, and checks the record's grid (tests/e2e/test_forres.py).
+    **{
+        ("fr", a): VOLUNTEERS | STAFF
+        for a in ("new", "ok", "chcat", "drop", "pick", "cons", "setcat")
+    },
+    ("fr", "conf"): frozenset(),  # only the wish's filer; this wish was filed by its resident
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -139,6 +146,7 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     "unlinkgroup": frozenset(),
     "suggest": frozenset({R, R2}),
     "suggestions": STAFF,
+    "forresident": VOLUNTEERS | STAFF,
 }
 ARGS = {
     ("w", "settime"): "today",
@@ -155,6 +163,10 @@ ARGS = {
     ("sg", "own"): "1",
     ("sg", "due"): "1-7",
     ("evr", "star"): "5",
+    ("fr", "pick"): "1",
+    ("fr", "cons"): "spoken",
+    ("fr", "setcat"): "repair",
+    ("fr", "conf"): "5",
 }
 
 

@@ -69,6 +69,13 @@ async def test_the_demo_runs_to_its_summary(
     # The web dashboard: a staff login link and a wall-screen link, localized.
     assert re.search(r"Staff login link .*: http://127\.0\.0\.1:\d+/login/\S+", out)
     assert re.search(r"Wall screen link .*: http://127\.0\.0\.1:\d+/display/\S+", out)
+    # 代办: a grid worker files for 孙奶奶 (no Telegram), Chen takes it and is told to phone;
+    # with --keep Zhou files from the poster's web link too. Both count as residents.
+    assert "代办 · a grid worker files for an elderly resident" in out
+    assert "已为孙奶奶登记心愿 #" in out and "【代办 · 孙奶奶】" in out
+    assert "【代办 · 孙奶奶】 好消息！心愿 #4 有志愿者 陈红 接单了" in out
+    assert "Zhou has no Telegram" in out and "/h5/s/" in out
+    assert "Residents without Telegram (filed for, web form): 2" in summary
 
 
 @pytest.mark.parametrize(

@@ -277,3 +277,19 @@ async def test_resident_confirms_and_rates_through_the_status_link(web: Web) -> 
         assert 'class="h5"' in await again.text()
     finally:
         await client.close()
+
+
+async def test_the_same_form_sent_twice_files_one_wish(web: Web) -> None:
+    client = await web.client()
+    try:
+        hidden = await _open_form(client, web)
+        fields = _fields(hidden, step="confirm", category="health")
+        first = await client.post("/h5", data=fields, allow_redirects=False)
+        again = await client.post("/h5", data=fields, allow_redirects=False)
+        assert first.status == again.status == 303
+        assert first.headers["Location"] == again.headers["Location"]  # the same status link
+    finally:
+        await client.close()
+    assert await _count(web, Wish) == 1
+    reviews = [n for _, n in web.notifier.sent if n.kind == "staff.wish_review"]
+    assert len({n.params.get("id") for n in reviews}) == 1

@@ -4,6 +4,7 @@ from bot.db.models.actions import ProcessedAction
 from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
 from bot.db.models.feedback import EventRating, Suggestion, SuggestionEvent
+from bot.db.models.forres import ProxyFiling, ResidentConsent
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -41,9 +42,11 @@ __all__ = [
     "OutboxMessage",
     "PendingInput",
     "ProcessedAction",
+    "ProxyFiling",
     "Redemption",
     "RelayMessage",
     "Resident",
+    "ResidentConsent",
     "Reward",
     "RosterBatch",
     "RosterEntry",

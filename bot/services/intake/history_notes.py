@@ -38,6 +38,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "merged_into": ("into",),
     "merged_from": ("id",),
     "text": ("text",),
+    "filed_for": (),  # 代办: filed by a grid worker / staff for a resident without Telegram
 }
 
 

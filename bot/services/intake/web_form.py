@@ -211,3 +211,16 @@ async def call_backs(session: AsyncSession, wishes: list[Wish]) -> dict[int, Cal
     return {
         wish_id: people[resident] for wish_id, resident in web_wishes.items() if resident in people
     }
+
+
+async def sent_before(
+    session: AsyncSession, duplicate_of: int | None, user_id: int, text: str
+) -> int | None:
+    """The open wish this web resident already filed with exactly this text (the form sent
+    twice), from the intake's duplicate check; None for a new wish, however similar."""
+    if duplicate_of is None:
+        return None
+    wish = await session.get(Wish, duplicate_of)
+    if wish is None or wish.resident_id != user_id or wish.text != text:
+        return None
+    return int(wish.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -158,11 +159,19 @@ async def find_duplicate(
 
 @transactional
 async def file_wish(
-    app: AppContext, session: AsyncSession, user_id: int, draft: Draft, *, web: bool = False
+    app: AppContext,
+    session: AsyncSession,
+    user_id: int,
+    draft: Draft,
+    *,
+    web: bool = False,
+    with_wish: Callable[[AsyncSession, Wish], None] | None = None,
 ) -> Wish:
     """File a confirmed draft. Auto-review categories are approved on the spot.
 
     A wish from the web form (``web``) always waits for staff: they phone the resident first.
+    ``with_wish`` adds rows that belong to the new wish in the same transaction (代办's filing
+    row), so nobody is told about the wish before they exist.
     """
     await begin_write(session)
     resident = await session.get(Resident, user_id)
@@ -196,6 +205,8 @@ async def file_wish(
             session, wish, "approved", actor_id=None, at=now, note=history_note("auto")
         )
     audit.record(session, user_id, "wish.file", "wish", wish.id, category=wish.category, auto=auto)
+    if with_wish is not None:
+        with_wish(session, wish)
     pending = await session.get(PendingInput, user_id)
     if pending is not None:
         await session.delete(pending)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Offer, RelayMessage, Resident, Staff, Wish
 from bot.db.tx import begin_write, transactional
-from bot.scheduler.timers import cancel_timers, schedule, timer_handler
+from bot.scheduler.timers import cancel_timers, schedule
 from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
@@ -19,6 +19,7 @@ from bot.services.intake.duplicates import notify_merged
 from bot.services.intake.history_notes import encode as history_note
 from bot.services.notices import Notice
 from bot.services.people.registration import staff_for_grid
+from bot.services.tasks import task_timers  # noqa: F401  (registers the task's timers)
 
 log = logging.getLogger(__name__)
 RELAY_OPEN = ("claimed", "in_progress", "done", "disputed")
@@ -236,9 +237,18 @@ async def mark_done(
 
 @transactional
 async def confirm(
-    app: AppContext, session: AsyncSession, wish_id: int, resident_id: int, rating: int
+    app: AppContext,
+    session: AsyncSession,
+    wish_id: int,
+    resident_id: int,
+    rating: int,
+    *,
+    actor_id: int | None = None,
 ) -> Wish:
-    """The resident confirms with 1-5 stars; verification or the award follows."""
+    """The resident confirms with 1-5 stars; verification or the award follows.
+
+    ``actor_id``: who pressed, when not the resident (their 代办 filer, with them in person).
+    """
     if not 1 <= rating <= 5:
         raise UserError("errors.stale_button")
     await begin_write(session)
@@ -251,7 +261,7 @@ async def confirm(
         session,
         wish,
         "confirmed",
-        actor_id=resident_id,
+        actor_id=actor_id or resident_id,
         at=now,
         note=history_note("rated", stars=rating),
     )
@@ -429,77 +439,3 @@ async def award_points(app: AppContext, session: AsyncSession, wish_id: int) -> 
         await award_for_wish(app, session, wish_id)
     except Exception:
         log.exception("award for wish %s failed; the sweep will retry", wish_id)
-
-
-# --- timers -------------------------------------------------------------------------------
-
-
-@timer_handler("task.reminder")
-async def _reminder(app: AppContext, payload: dict[str, object], due_at: datetime) -> None:
-    wish_id = int(payload["wish_id"])  # type: ignore[call-overload]
-    async with app.sessions() as session:
-        wish = await session.get(Wish, wish_id)
-        if wish is None or wish.status not in ("claimed", "in_progress") or wish.agreed_at is None:
-            return
-        if int(wish.agreed_at.timestamp()) != payload.get("agreed") or wish.volunteer_id is None:
-            return  # the time changed since: another reminder covers it
-        volunteer_id, stamp = wish.volunteer_id, int(wish.agreed_at.timestamp())
-    await app.notifier.notify(volunteer_id, Notice("task.reminder", {"id": wish_id, "when": stamp}))
-
-
-@timer_handler("task.nudge")
-async def _nudge(app: AppContext, payload: dict[str, object], due_at: datetime) -> None:
-    wish_id = int(payload["wish_id"])  # type: ignore[call-overload]
-    async with app.sessions() as session:
-        wish = await session.get(Wish, wish_id)
-        if (
-            wish is None
-            or wish.status != "claimed"
-            or wish.volunteer_id != payload.get("volunteer_id")
-        ):
-            return
-        volunteer_id = wish.volunteer_id
-    if volunteer_id is None:
-        return
-    await app.notifier.notify(volunteer_id, Notice("task.nudge", {"id": wish_id}))
-
-
-@timer_handler("task.overdue")
-async def _overdue(app: AppContext, payload: dict[str, object], due_at: datetime) -> None:
-    wish_id = int(payload["wish_id"])  # type: ignore[call-overload]
-    async with app.sessions() as session:
-        wish = await session.get(Wish, wish_id)
-        if wish is None or wish.status not in ("claimed", "in_progress"):
-            return
-        if wish.volunteer_id != payload.get("volunteer_id"):
-            return
-        reviewers = await staff_for_grid(session, wish.grid_id)
-    for staff_id in reviewers:
-        await app.notifier.notify(staff_id, Notice("staff.overdue", {"id": wish_id}))
-
-
-@timer_handler("task.confirm_reminder")
-async def _confirm_reminder(app: AppContext, payload: dict[str, object], due_at: datetime) -> None:
-    wish_id = int(payload["wish_id"])  # type: ignore[call-overload]
-    async with app.sessions() as session:
-        wish = await session.get(Wish, wish_id)
-        if wish is None or wish.status != "done":
-            return
-        resident_id = wish.resident_id
-    await app.notifier.notify(
-        resident_id, Notice("task.done_resident", {"id": wish_id, "reminder": True})
-    )
-
-
-@timer_handler("task.confirm_timeout")
-async def _confirm_timeout(app: AppContext, payload: dict[str, object], due_at: datetime) -> None:
-    wish_id = int(payload["wish_id"])  # type: ignore[call-overload]
-    async with app.sessions() as session:
-        wish = await session.get(Wish, wish_id)
-        if wish is None or wish.status != "done":
-            return
-        reviewers = await staff_for_grid(session, wish.grid_id)
-    for staff_id in reviewers:
-        await app.notifier.notify(
-            staff_id, Notice("staff.verify_card", {"id": wish_id, "unconfirmed": True})
-        )

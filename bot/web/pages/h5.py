@@ -157,14 +157,20 @@ async def form_post(request: web.Request) -> web.StreamResponse:
         async with app.sessions() as session:
             user_id = await web_form.web_resident(app, session, grid.id, caller, lang)
             checked = await wishes.draft_wish(app, session, user_id, text)
-            wish = await wishes.file_wish(
-                app, session, user_id, replace(checked, category=draft.category), web=True
-            )
+            again = await web_form.sent_before(session, checked.duplicate_of, user_id, text)
+            if again is not None:
+                # The same form sent twice (a double tap, a reload): one wish, its status link.
+                wish_id = again
+            else:
+                wish = await wishes.file_wish(
+                    app, session, user_id, replace(checked, category=draft.category), web=True
+                )
+                wish_id = wish.id
     except UserError as err:
         return _render(
             request, "h5_form.html", lang, status=400, error=t(err.key, **err.params), **context
         )
-    token = web_form.status_token(_key(request), wish.id)
+    token = web_form.status_token(_key(request), wish_id)
     raise web.HTTPSeeOther(f"/h5/s/{token}?lang={lang}&new=1")
 
 

@@ -3,6 +3,16 @@
 from bot.db.models.actions import ProcessedAction
 from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
+from bot.db.models.patrols import (
+    Hazard,
+    PatrolCheckinCode,
+    PatrolRoute,
+    PatrolShift,
+    PatrolSignup,
+    Post,
+    PostCheckin,
+    PostTerm,
+)
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -33,11 +43,19 @@ __all__ = [
     "EventCheckinCode",
     "EventSignup",
     "Grid",
+    "Hazard",
     "InviteCode",
     "LedgerEntry",
     "Offer",
     "OutboxMessage",
+    "PatrolCheckinCode",
+    "PatrolRoute",
+    "PatrolShift",
+    "PatrolSignup",
     "PendingInput",
+    "Post",
+    "PostCheckin",
+    "PostTerm",
     "ProcessedAction",
     "Redemption",
     "RelayMessage",

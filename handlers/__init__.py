@@ -12,14 +12,19 @@ def routers() -> list[Router]:
     from handlers.resident import wishes as resident_wishes
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import events as staff_events
+    from handlers.staff import patrols as staff_patrols
     from handlers.staff import points as staff_points
+    from handlers.staff import posts as staff_posts
     from handlers.staff import reports as staff_reports
     from handlers.staff import tasks as staff_tasks
     from handlers.staff import volunteers as staff_volunteers
     from handlers.staff import web as staff_web
     from handlers.staff import wishes as staff_wishes
     from handlers.volunteer import events as volunteer_events
+    from handlers.volunteer import hazards as volunteer_hazards
+    from handlers.volunteer import patrols as volunteer_patrols
     from handlers.volunteer import points as volunteer_points
+    from handlers.volunteer import posts as volunteer_posts
     from handlers.volunteer import registration as volunteer_registration
     from handlers.volunteer import tasks as volunteer_tasks
 
@@ -42,6 +47,12 @@ def routers() -> list[Router]:
         staff_tasks.router(),
         volunteer_tasks.router(),
         resident_tasks.router(),
+        # 治安巡查 and standing posts (issue 13): staff first (their /patrols, /posts).
+        staff_patrols.router(),
+        staff_posts.router(),
+        volunteer_patrols.router(),
+        volunteer_hazards.router(),
+        volunteer_posts.router(),
         relay.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted

@@ -27,6 +27,9 @@ BY_ROLE: dict[str, list[str]] = {
         "declare",
         "events",
         "checkin",
+        "patrols",
+        "hazard",
+        "posts",
     ],
     actors.ROLE_STAFF: [
         "queue",
@@ -47,6 +50,11 @@ BY_ROLE: dict[str, list[str]] = {
         "roster",
         "stats",
         "web",
+        "patrols",
+        "newpatrol",
+        "posts",
+        "newpost",
+        "patrolstats",
     ],
 }
 

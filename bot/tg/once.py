@@ -30,6 +30,8 @@ KEYED = (
     "st:",  # verify, settle a dispute
     "evf:go:yes",  # publish an event
     "bcf:ok:send",  # send a broadcast
+    "ptf:go:yes",  # publish a patrol shift
+    "pof:go:yes",  # create a standing post
 )
 
 

@@ -41,6 +41,16 @@ from bot.tg.callbacks import (
 )
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.callbacks_events import EventCb, EventFormCb, EventStaffCb
+from bot.tg.callbacks_patrols import (
+    HazardCb,
+    HazardFormCb,
+    PatrolCb,
+    PatrolFormCb,
+    PatrolStaffCb,
+    PostCb,
+    PostFormCb,
+    PostStaffCb,
+)
 from bot.tg.callbacks_points import (
     AdjustCb,
     DeclarationCb,
@@ -109,6 +119,14 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         DeclareFormCb,
         AdjustCb,
         RosterCb,
+        PatrolCb,
+        PatrolStaffCb,
+        PatrolFormCb,
+        HazardFormCb,
+        HazardCb,
+        PostCb,
+        PostStaffCb,
+        PostFormCb,
     )
 }
 
@@ -186,6 +204,18 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("dc", ANY_ACTION): _staff,
     ("adj", ANY_ACTION): _staff,
     ("ros", ANY_ACTION): _staff,
+    # 治安巡查 and standing posts: ids only; the services re-check grid and holder.
+    ("pt", ANY_ACTION): Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    ("pts", ANY_ACTION): _staff,
+    ("ptf", ANY_ACTION): _staff,
+    ("hzf", ANY_ACTION): Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    ("hz", "wish"): _staff,
+    ("hz", "esc"): _staff,
+    ("hz", "esd"): Rule(STAFF, arg=r"[A-Za-z0-9_\-]{1,32}"),
+    ("hz", "no"): _staff,
+    ("po", ANY_ACTION): Rule(VOLUNTEER, deny="posts.members_only"),
+    ("pos", ANY_ACTION): _staff,
+    ("pof", ANY_ACTION): _staff,
 }
 
 _cmd = Rule(ANYONE)
@@ -230,6 +260,11 @@ COMMANDS: dict[str, Rule] = {
     },
     "linkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
     "unlinkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
+    # 治安巡查 and standing posts (volunteers and grid workers patrol; members hold posts).
+    "patrols": Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    "hazard": Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    "posts": Rule(VOLUNTEER_OR_STAFF, deny="posts.members_only"),
+    **{c: Rule(STAFF, deny="errors.staff_only") for c in ("newpatrol", "newpost", "patrolstats")},
 }
 
 

@@ -94,6 +94,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("ev", "join"): VOLUNTEERS,  # in the group only on that event's post: not this one
     **{("ev", a): VOLUNTEERS for a in ("leave", "out", "view")},
     **{(p, "*"): VOLUNTEERS | STAFF for p in ("pb", "rk", "sh", "df")},
+    # 治安巡查 and standing posts (issue 13): patrollers are volunteers and grid workers.
+    **{(p, "*"): VOLUNTEERS | STAFF for p in ("pt", "hzf")},
+    **{(p, "*"): STAFF for p in ("pts", "ptf", "pos", "pof")},
+    **{("hz", a): STAFF for a in ("wish", "esc", "esd", "no")},
+    ("po", "*"): VOLUNTEERS,
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -129,6 +134,8 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     # Only in a group, and only staff (the presser "G" in the group is a volunteer).
     "linkgroup": frozenset(),
     "unlinkgroup": frozenset(),
+    **dict.fromkeys(("patrols", "hazard", "posts"), VOLUNTEERS | STAFF),
+    **dict.fromkeys(("newpatrol", "newpost", "patrolstats"), STAFF),
 }
 ARGS = {
     ("w", "settime"): "today",
@@ -142,6 +149,7 @@ ARGS = {
     ("t", "declr"): "busy",
     ("t", "relr"): "busy",
     ("t", "rate"): "5",
+    ("hz", "esd"): "urban",
 }
 
 

@@ -83,10 +83,6 @@ async def member_action(
             post = await posts.get_post(app, session, post_id)
         elif action == "claim":
             post = await posts.claim(app, session, uid, post_id)
-            until = post.term_ends_at.astimezone(app.settings.tz) if post.term_ends_at else None
-            await message.answer(
-                t("posts.claimed", title=post.title, until=f"{until:%Y-%m-%d}" if until else "")
-            )
         elif action == "ci":
             post = await posts.get_post(app, session, post_id)
             if post.holder_id != uid:
@@ -122,8 +118,13 @@ async def member_action(
     markup = cards.member_markup(t, post, uid)
     if action == "view":
         await message.answer(text, reply_markup=markup)
-    else:
-        await message.edit_text(text, reply_markup=markup)
+        return
+    await message.edit_text(text, reply_markup=markup)
+    if action == "claim":  # the card shows the new state first, then the welcome
+        until = post.term_ends_at.astimezone(app.settings.tz) if post.term_ends_at else None
+        await message.answer(
+            t("posts.claimed", title=post.title, until=f"{until:%Y-%m-%d}" if until else "")
+        )
 
 
 async def report_typed(

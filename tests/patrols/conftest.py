@@ -63,3 +63,12 @@ async def any_db_pw(db_url: str, clock: ManualClock) -> AsyncIterator[PatrolWorl
         yield PatrolWorld(w)
     finally:
         await w.engine.dispose()
+
+
+@pytest.fixture
+async def stage(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Any]:
+    """The real bot against the fake Bot API server (as in tests/e2e)."""
+    from bot.demo.stage import Stage
+
+    async with Stage(sqlite_url, admins=(9001,), clock=clock) as s:
+        yield s

@@ -176,6 +176,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         events,
         h5,
         overview,
+        patrols,
         points,
         posters,
         queue,
@@ -212,6 +213,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     points.routes(web_app)
     posters.routes(web_app)
     h5.routes(web_app)
+    patrols.routes(web_app)  # 治安巡查 and standing posts (issue 13)
     return web_app
 
 

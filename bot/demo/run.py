@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import Resident, User, Volunteer, Wish
 from bot.demo.history import seed_history
+from bot.demo.patrol import patrol_scene
 from bot.demo.stage import Person, Stage, stage_settings
 from bot.fakeapi.records import BotMessage, Event
 from bot.fakeapi.server import FakeBotAPI
@@ -377,6 +378,7 @@ async def script(
     pin = next(w for w in shown.text.split() if w.isdigit() and len(w) == 6)
     await li.say(f"/checkin {pin}", expect="签到成功")
 
+    await patrol_scene(stage, log, times, clock)  # 治安巡查 (issue 13), Sunday evening
     log.section("每季一评 · the quarterly record for home organisations")
     today = stage.app.now().astimezone(tz)
     await admin.say(f"/evaluation {today.year}Q{(today.month - 1) // 3 + 1}", expect="每季一评")

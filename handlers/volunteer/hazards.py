@@ -7,7 +7,7 @@ from aiogram import Router
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
@@ -44,10 +44,19 @@ def router() -> Router:
     r.message.register(photo_sent, HazardForm.photo, HasPhoto())
     r.message.register(ask_photo_again, HazardForm.photo)
     r.message.register(location_sent, HazardForm.location, HasLocation())
-    r.message.register(ask_location_again, HazardForm.location)
+    r.message.register(location_text, HazardForm.location)
     r.message.register(note_typed, HazardForm.note, TypedText())
     r.message.register(use_buttons, HazardForm.kind)
     return r
+
+
+def skip_keyboard(t: Translator) -> ReplyKeyboardMarkup:
+    """A reply keyboard with just Skip (it sends its text), replacing the location one."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=t("common.skip"))]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
 
 
 def _skip(t: Translator, field: str) -> kb.InlineKeyboardMarkup:
@@ -90,12 +99,7 @@ async def form_choice(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    expected = {
-        "kind": HazardForm.kind,
-        "photo": HazardForm.photo,
-        "loc": HazardForm.location,
-        "note": HazardForm.note,
-    }
+    expected = {"kind": HazardForm.kind, "photo": HazardForm.photo}
     field, value = callback_data.field, callback_data.value
     message = query.message
     wanted = expected.get(field)
@@ -114,12 +118,8 @@ async def form_choice(
     if field == "kind":
         await state.update_data(kind=value)
         await _ask_photo(message, state, t)
-    elif field == "photo":
-        await _ask_location(message, state, t)
-    elif field == "loc":
-        await _ask_note(message, state, t)
     else:
-        await _file(message, state, actor, t, session, app, note="")
+        await _ask_location(message, state, t)
 
 
 async def _ask_photo(message: Message, state: FSMContext, t: Translator) -> None:
@@ -139,8 +139,9 @@ async def ask_photo_again(message: Message, t: Translator) -> None:
 
 async def _ask_location(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(HazardForm.location)
-    await message.answer(t("patrols.hazard.location_ask"), reply_markup=location_keyboard(t))
-    await message.answer(t("forms.use_buttons_or_text"), reply_markup=_skip(t, "loc"))
+    await message.answer(
+        t("patrols.hazard.location_ask"), reply_markup=location_keyboard(t, with_skip=True)
+    )
 
 
 async def location_sent(message: Message, state: FSMContext, t: Translator) -> None:
@@ -149,14 +150,19 @@ async def location_sent(message: Message, state: FSMContext, t: Translator) -> N
     await _ask_note(message, state, t)
 
 
-async def ask_location_again(message: Message, t: Translator) -> None:
-    await message.answer(t("patrols.use_location_button"), reply_markup=_skip(t, "loc"))
+async def location_text(message: Message, state: FSMContext, t: Translator) -> None:
+    """In the location step, the keyboard's Skip arrives as text; anything else is re-asked."""
+    if (message.text or "").strip() == t("common.skip"):
+        await _ask_note(message, state, t)
+        return
+    await message.answer(
+        t("patrols.use_location_button"), reply_markup=location_keyboard(t, with_skip=True)
+    )
 
 
 async def _ask_note(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(HazardForm.note)
-    await message.answer(t("patrols.hazard.note_ask"), reply_markup=kb.remove_reply_keyboard())
-    await message.answer(t("forms.use_buttons_or_text"), reply_markup=_skip(t, "note"))
+    await message.answer(t("patrols.hazard.note_ask"), reply_markup=skip_keyboard(t))
 
 
 async def note_typed(
@@ -171,7 +177,9 @@ async def note_typed(
     if await once.replayed(message, session, app, t, done_key):
         return
     once.arm(session, done_key, actor.user_id)
-    answer = await _file(message, state, actor, t, session, app, note=message.text or "")
+    note = message.text or ""
+    note = "" if note.strip() == t("common.skip") else note  # the keyboard's Skip
+    answer = await _file(message, state, actor, t, session, app, note=note)
     if answer is not None:
         await once.remember(session, done_key, answer)
 
@@ -204,5 +212,5 @@ async def _file(
         return None
     await state.clear()
     answer = t("patrols.hazard.filed", id=found.id, kind=cards.kind_name(t, found.kind))
-    await message.answer(answer)
+    await message.answer(answer, reply_markup=kb.remove_reply_keyboard())
     return answer

@@ -45,9 +45,12 @@ class PatrolCheckin(StatesGroup):
     code = State()
 
 
-def location_keyboard(t: Translator) -> ReplyKeyboardMarkup:
-    button = KeyboardButton(text=t("patrols.send_location_button"), request_location=True)
-    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+def location_keyboard(t: Translator, *, with_skip: bool = False) -> ReplyKeyboardMarkup:
+    """The "send my location" button (and, in forms, a Skip button that sends its text)."""
+    rows = [[KeyboardButton(text=t("patrols.send_location_button"), request_location=True)]]
+    if with_skip:
+        rows.append([KeyboardButton(text=t("common.skip"))])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
 
 
 def router() -> Router:

@@ -5,12 +5,13 @@ member claiming a post and checking in monthly, with points once."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Wish
+from bot.db.models import Grid, Wish
 from bot.db.models.patrols import Hazard, PatrolShift
 from bot.db.models.points import LedgerEntry
 from bot.demo.stage import Stage
@@ -143,3 +144,72 @@ async def test_a_member_claims_a_post_and_checks_in_monthly_with_points_once(
     assert sorted(e.source_id.split(":")[1] for e in entries) == ["2026-11", "2026-12"]
     assert {e.user_id for e in entries} == {li_uid} and all(e.amount == 2 for e in entries)
     assert await user_id(stage, li) == li_uid
+
+
+async def test_check_in_by_code_and_a_bare_hazard_escalated_by_staff(
+    stage: Stage, clock: ManualClock
+) -> None:
+    from bot.services.patrols import shifts as shift_service
+    from tests.events.test_qr import decode_qr
+
+    admin = stage.person(ADMIN, "王主任")
+    await admin.say("/start")
+    admin_uid = await user_id(stage, admin)
+    li = stage.person(201, "李明")
+    li_uid = await volunteer(stage, li, grid="G02")
+    async with stage.app.sessions() as session:
+        grid_id = (await session.scalars(select(Grid.id).where(Grid.code == "G02"))).one()
+        starts = clock.now + timedelta(hours=2)
+        shown, _ = await shift_service.create_shift(
+            stage.app,
+            session,
+            admin_uid,
+            shift_service.ShiftDraft(
+                grid_id=grid_id,
+                name="白天巡查",
+                description="",
+                lat=None,
+                lon=None,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                capacity=1,
+            ),
+        )
+    async with stage.app.sessions() as session:
+        await shift_service.sign_up(stage.app, session, shown.id, li_uid)
+    clock.now = starts - timedelta(minutes=5)
+    # Staff show the QR code; its deep link and the 6 digits both check in.
+    await admin.say("/patrols", expect="白天巡查")
+    await admin.press(f"#{shown.id} 白天巡查", expect="已满员")
+    qr_message = await admin.press("签到二维码", expect="请志愿者扫码")
+    assert qr_message is not None and qr_message.photo is not None
+    [link] = decode_qr(qr_message.photo)
+    assert link.startswith("https://t.me/") and "start=pt_" in link
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", qr_message.text)
+    assert found is not None
+    pin = found.group(0)
+    # No meeting point: the card offers the code only.
+    listing = await li.say("/patrols", expect="白天巡查")
+    card = await li.press(listing.button_texts()[0], expect="集合点")
+    assert card is not None and "📍 发送位置签到" not in card.button_texts()
+    await li.press("⌨️ 输入签到码", expect="6 位签到码")
+    await li.say("12ab", expect="6 位数字")
+    await li.say(pin, expect="签到成功")
+    again = await li.say(f"/start pt_{link.split('pt_')[1]}", expect="已经签到过了")
+    assert "签到成功" not in again.text
+    # A hazard with nothing but its kind: every step skipped.
+    await li.say("/hazard", expect="什么隐患")
+    await li.press("栏杆/扶手松动", expect="照片")
+    await li.press("跳过", expect="隐患的位置")
+    await li.say("跳过", expect="一句话")
+    mark = stage.fake.mark()
+    await li.say("跳过", expect="已上报隐患")
+    card = await admin.expect("巡查发现隐患", after=mark)
+    assert "未提供" in card.text and card.photo is None
+    await admin.press("📣 上报部门", message_id=card.message_id, expect="哪个部门")
+    await admin.press("城管局", expect="已上报部门")
+    async with stage.app.sessions() as session:
+        hazard = (await session.scalars(select(Hazard))).one()
+        wish = await session.get(Wish, hazard.wish_id)
+    assert hazard.status == "escalated" and hazard.note == "" and hazard.lat is None
+    assert wish is not None and wish.status == "escalated" and wish.category == "safety"

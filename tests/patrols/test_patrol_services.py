@@ -249,3 +249,29 @@ async def test_monthly_figures_per_grid(pw: PatrolWorld) -> None:
             pw.app, session, 2026, 11, grid_ids={pw.grids["G09"]}
         )
     assert [g.code for g in only_g09.grids] == ["G09"] and only_g09.total.patrols == 0
+
+
+async def test_the_clock_closes_shifts_staff_did_not_end(pw: PatrolWorld) -> None:
+    from bot.scheduler.timers import fire_due
+
+    staff = await pw.w.staff()
+    li = await pw.w.volunteer("李明", "G01")
+    shift, empty = await pw.shift(staff), await pw.shift(staff)
+    async with pw.app.sessions() as session:
+        await shifts.sign_up(pw.app, session, shift.id, li)
+    pw.clock.now = shift.starts_at
+    async with pw.app.sessions() as session:
+        await attendance.check_in(pw.app, session, li, shift_id=shift.id, location=GATE)
+    pw.clock.now = shift.ends_at + timedelta(hours=1)
+    assert await fire_due(pw.app) == 0  # not yet: staff have two hours to end it themselves
+    pw.clock.now = shift.ends_at + timedelta(hours=2, minutes=1)
+    assert await fire_due(pw.app) == 2
+    async with pw.app.sessions() as session:
+        ran = await session.get(PatrolShift, shift.id)
+        lapsed = await session.get(PatrolShift, empty.id)
+        entries = (
+            await session.scalars(select(LedgerEntry).where(LedgerEntry.source_type == "patrol"))
+        ).all()
+    assert ran is not None and ran.status == ss.DONE and ran.finished_by is None
+    assert lapsed is not None and lapsed.status == ss.CANCELLED
+    assert [(e.user_id, e.amount) for e in entries] == [(li, 4)]

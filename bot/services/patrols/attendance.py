@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +24,21 @@ from bot.db.models import Volunteer
 from bot.db.models.patrols import PatrolCheckinCode, PatrolRoute, PatrolShift, PatrolSignup
 from bot.db.tx import begin_write, transactional
 from bot.delivery import outbox
+from bot.scheduler.timers import timer_handler
 from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
 from bot.services.outreach.checkin import PIN_DIGITS, is_pin
 from bot.services.patrols import shift_states as st
-from bot.services.patrols.shifts import SIGNED, ShiftView, load_view, locked_shift, staff_shift
+from bot.services.patrols.shifts import (
+    CLOSE_TIMER,
+    SIGNED,
+    ShiftView,
+    load_view,
+    locked_shift,
+    staff_shift,
+)
 from bot.services.points import ledger
 from matching.geo import haversine_m, valid_point
 
@@ -261,13 +270,25 @@ def patrol_points(
 async def finish(
     app: AppContext, session: AsyncSession, staff_user_id: int, shift_id: int
 ) -> tuple[Roll, list[int]]:
-    """End the patrol (in_progress → done, once) and award the patrol time's points."""
+    """Staff end the patrol (in_progress → done, once) and award the patrol time's points."""
     await begin_write(session)
     shift = await staff_shift(session, staff_user_id, shift_id)
-    now = app.now()
     if shift.status != st.IN_PROGRESS:
         key = "patrols.finish.already" if shift.status == st.DONE else "patrols.finish.nobody"
         raise UserError(key, id=shift_id)
+    awarded = await _finish(app, session, shift, staff_user_id)
+    if awarded is None:
+        raise UserError("patrols.finish.already", id=shift_id)
+    await session.commit()
+    return await roll(session, shift_id), awarded
+
+
+async def _finish(
+    app: AppContext, session: AsyncSession, shift: PatrolShift, staff_user_id: int | None
+) -> list[int] | None:
+    """in_progress → done with one conditional UPDATE, then the points; None if another
+    worker or staff member ended it first. Does not commit."""
+    shift_id, now = shift.id, app.now()
     done = await session.execute(
         update(PatrolShift)
         .where(PatrolShift.id == shift_id, PatrolShift.status == st.IN_PROGRESS)
@@ -275,7 +296,7 @@ async def finish(
         .execution_options(synchronize_session=False)
     )
     if not done.rowcount:  # type: ignore[attr-defined]
-        raise UserError("patrols.finish.already", id=shift_id)
+        return None
     present = (
         await session.scalars(
             select(PatrolSignup).where(
@@ -313,6 +334,24 @@ async def finish(
                 batch_key=f"pt:{shift_id}:points",
             )
     audit.record(session, staff_user_id, "patrol.finish", "patrol_shift", shift_id, n=len(present))
-    await session.commit()
     log.info("patrol shift=%s done: %d patroller(s) awarded", shift_id, len(awarded))
-    return await roll(session, shift_id), awarded
+    return awarded
+
+
+@timer_handler(CLOSE_TIMER)
+async def close_due(app: AppContext, payload: dict[str, Any], due_at: datetime) -> None:
+    """A while after the end, a shift staff did not end is closed by the clock: ended with its
+    points if anyone checked in, else called off (nobody came)."""
+    shift_id = int(payload["shift_id"])
+    async with app.sessions() as session:
+        await begin_write(session)
+        shift = await session.get(PatrolShift, shift_id, with_for_update=True)
+        if shift is None or shift.status in st.TERMINAL:
+            await session.commit()
+            return
+        if shift.status == st.IN_PROGRESS:
+            await _finish(app, session, shift, None)
+        else:
+            shift.status = st.require(shift_id, shift.status, st.CANCELLED)
+            audit.record(session, None, "patrol.lapsed", "patrol_shift", shift_id)
+        await session.commit()

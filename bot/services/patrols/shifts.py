@@ -9,7 +9,7 @@ The shift's status follows bot/services/patrols/shift_states.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from bot.db.models import Grid, Staff, Volunteer
 from bot.db.models.patrols import PatrolRoute, PatrolShift, PatrolSignup
 from bot.db.tx import begin_write, transactional
 from bot.delivery import outbox, segments
+from bot.scheduler.timers import cancel_timers, schedule
 from bot.services import audit
 from bot.services.authz import staff_covers_grid
 from bot.services.context import AppContext
@@ -30,6 +31,8 @@ NAME_MAX = 40
 DESCRIPTION_MAX = 300
 SIGNED, CANCELLED = "signed", "cancelled"
 LIST_LIMIT = 10
+CLOSE_TIMER = "patrol.close"
+CLOSE_AFTER = timedelta(hours=2)  # a shift staff did not end is closed this long after its end
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,13 @@ async def create_shift(
     )
     session.add(shift)
     await session.flush()
+    schedule(
+        session,
+        kind=CLOSE_TIMER,
+        key=f"patrol:{shift.id}:close",
+        due_at=draft.ends_at + CLOSE_AFTER,
+        payload={"shift_id": shift.id},
+    )
     users = await segments.volunteers(session, grid_ids=[draft.grid_id])
     await outbox.enqueue(
         session,
@@ -365,6 +375,7 @@ async def cancel_shift(
     if not st.can_move(shift.status, st.CANCELLED):
         raise UserError("patrols.state_changed", id=shift_id)
     shift.status = st.CANCELLED
+    await cancel_timers(session, key_prefix=f"patrol:{shift_id}:")
     people = (
         await session.scalars(
             select(PatrolSignup.user_id).where(

@@ -143,3 +143,37 @@ async def test_vacant_posts_are_broadcast_through_the_broadcast_service(pw: Patr
     assert sorted(m.user_id for m in rows if m.user_id) == sorted(g01)
     assert "8栋楼道长" in rows[0].params["text"]
     assert len(await pw.w.outbox("bc:2")) == 0
+
+
+async def test_delete_me_empties_hazard_and_post_reports_and_frees_the_post(
+    pw: PatrolWorld,
+) -> None:
+    from bot.db.models.patrols import Hazard, PostCheckin
+    from bot.services.people.erasure import erase_traces
+
+    staff = await pw.w.staff()
+    li = await pw.w.volunteer("李明", "G01")
+    post = await _post(pw, staff)
+    async with pw.app.sessions() as session:
+        await posts.claim(pw.app, session, li, post.id)
+        await posts.check_in(pw.app, session, li, post.id, "我家住8栋302，电话138…")
+        session.add(
+            Hazard(
+                grid_id=pw.grids["G01"],
+                reporter_id=li,
+                kind="other",
+                note="我家门口",
+                photo_file_id="P",
+                lat=31.5,
+                lon=120.3,
+            )
+        )
+        await session.commit()
+        await erase_traces(session, li)
+        await session.commit()
+        hazard = (await session.scalars(select(Hazard))).one()
+        report = (await session.scalars(select(PostCheckin))).one()
+        freed = await posts.get_post(pw.app, session, post.id)
+    assert (hazard.note, hazard.photo_file_id, hazard.lat, hazard.lon) == ("", None, None, None)
+    assert report.report == ""
+    assert freed.status == "vacant" and freed.holder_id is None

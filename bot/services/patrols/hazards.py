@@ -159,7 +159,8 @@ async def _decidable(session: AsyncSession, staff_user_id: int, hazard_id: int) 
 def wish_text(app: AppContext, hazard: Hazard) -> str:
     """The wish's words, in the community's language (the record staff and volunteers read)."""
     t = record_language(app)
-    kind = t(f"patrols.kind.{hazard.kind}")
+    key = f"patrols.kind.{hazard.kind}"
+    kind = t(key) if t.has(key) else hazard.kind  # a kind added in config without a text
     return t("patrols.hazard.wish_text", id=hazard.id, kind=kind, note=hazard.note or kind)
 
 

@@ -320,9 +320,7 @@ async def check_in(
     )
     checkin.points_awarded = entry.amount if entry is not None else 0
     audit.record(session, user_id, "post.checkin", "post", post_id, month=month)
-    await session.commit()
-    if entry is not None and entry.amount > 0:
-        await ledger.notify_award(app, session, entry)
+    await session.commit()  # the caller tells the member (the points are in its answer)
     return CheckinDone(await get_post(app, session, post_id), month, checkin.points_awarded or 0)
 
 

@@ -45,12 +45,20 @@ async def remind_expiry(app: AppContext) -> object:
     return await remind(app, app.now())
 
 
+async def post_checkin_reminders(app: AppContext) -> object:
+    """Standing posts: holders who have not checked in this month are reminded (issue 13)."""
+    from bot.services.posts.posts import remind_checkins
+
+    return await remind_checkins(app)
+
+
 def calendar_jobs(settings: Settings) -> list[CalendarJob]:
     month = str(settings.reports.duty_reminder_month)
     jobs = [
         CalendarJob("duty_reminders", {"month": month, "day": "1", "hour": "10"}, duty_reminders),
         CalendarJob("award_missing", {"minute": "17"}, award_missing),
         CalendarJob("monthly_statements", {"day": "1", "hour": "9"}, monthly_statements),
+        CalendarJob("post_checkins", {"day": "25", "hour": "10"}, post_checkin_reminders),
     ]
     if settings.points.expiry != "never":
         jobs += [

@@ -19,7 +19,7 @@ from bot.services.errors import UserError
 from bot.services.patrols import attendance, hazards, shifts
 from bot.services.patrols import shift_states as ss
 from bot.services.patrols.shifts import MyShift, ShiftView
-from bot.services.posts.posts import PostView
+from bot.services.posts.posts import PostView, get_post
 from bot.tg import keyboards as kb
 from bot.tg.callbacks_patrols import HazardCb, PatrolCb, PatrolStaffCb, PostCb, PostStaffCb
 from bot.tg.event_cards import when_text
@@ -253,3 +253,18 @@ def staff_post_markup(t: Translator, post: PostView) -> InlineKeyboardMarkup:
         return kb.rows()
     end = PostStaffCb(action="end", post_id=post.id).pack()
     return kb.rows([kb.button(t("posts.staff.end_term"), end)])
+
+
+@renderer("posts.checkin_reminder")
+async def _checkin_reminder(
+    session: AsyncSession, app: AppContext, t: Translator, params: dict[str, Any]
+) -> Rendered | None:
+    try:
+        post = await get_post(app, session, int(params["post_id"]))
+    except UserError:
+        return None
+    if post.status != "held" or post.checked_in_this_month:
+        return None  # given back, or checked in meanwhile
+    data = PostCb(action="ci", post_id=post.id).pack()
+    text = t("posts.checkin_reminder", title=post.title, month=params.get("month", ""))
+    return Rendered(text, kb.rows([kb.button(t("posts.checkin"), data)]))

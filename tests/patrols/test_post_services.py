@@ -177,3 +177,17 @@ async def test_delete_me_empties_hazard_and_post_reports_and_frees_the_post(
     assert (hazard.note, hazard.photo_file_id, hazard.lat, hazard.lon) == ("", None, None, None)
     assert report.report == ""
     assert freed.status == "vacant" and freed.holder_id is None
+
+
+async def test_holders_not_checked_in_are_reminded_once_a_month(pw: PatrolWorld) -> None:
+    staff = await pw.w.staff()
+    li, wang = await pw.w.volunteer("李明", "G01"), await pw.w.volunteer("王刚", "G01")
+    first, second = await _post(pw, staff), await _post(pw, staff)
+    async with pw.app.sessions() as session:
+        held = await posts.claim(pw.app, session, li, first.id)
+        await posts.claim(pw.app, session, wang, second.id)
+        await posts.check_in(pw.app, session, wang, second.id, "本月已打卡")
+    assert await posts.remind_checkins(pw.app) == 1
+    assert await posts.remind_checkins(pw.app) == 1  # the same reminder: one outbox row
+    rows = await pw.w.outbox(f"postci:{held.term_id}:2026-11")
+    assert [r.user_id for r in rows] == [li]

@@ -23,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Volunteer
 from bot.db.models.patrols import Post, PostCheckin, PostTerm
 from bot.db.tx import begin_write, transactional
+from bot.delivery import outbox
 from bot.services import audit
 from bot.services.authz import staff_covers_grid
 from bot.services.context import AppContext
 from bot.services.errors import UserError
+from bot.services.notices import Notice
 from bot.services.outreach import broadcasts
 from bot.services.points import ledger
 from bot.services.points.ledger import record_language
@@ -400,3 +402,32 @@ async def broadcast_vacancies(
             raise
         reached += progress.recipients
     return len(vacant), reached
+
+
+# --- the monthly reminder (calendar job) -----------------------------------------------------
+
+
+async def remind_checkins(app: AppContext) -> int:
+    """Late in the month, every holder who has not checked in yet is reminded, once per term
+    and month (the outbox's batch key). Terms that ran out are ended first. Returns how many."""
+    month = month_key(app, app.now())
+    async with app.sessions() as session:
+        await begin_write(session)
+        await end_expired_terms(app, session)
+        done = select(PostCheckin.term_id).where(PostCheckin.month == month)
+        due = (
+            await session.execute(
+                select(PostTerm.id, PostTerm.user_id, PostTerm.post_id).where(
+                    PostTerm.status == ts.HELD, PostTerm.id.not_in(done)
+                )
+            )
+        ).all()
+        for term_id, user_id, post_id in due:
+            await outbox.enqueue(
+                session,
+                notice=Notice("posts.checkin_reminder", {"post_id": post_id, "month": month}),
+                user_ids=[user_id],
+                batch_key=f"postci:{term_id}:{month}",
+            )
+        await session.commit()
+    return len(due)

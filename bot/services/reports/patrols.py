@@ -9,7 +9,7 @@ Definitions, for a calendar month in the community's timezone:
   staff decided;
 - *hazards fixed*: hazards whose wish was served (done) in the month, or whose escalation the
   department answered in the month;
-- *posts held*: posts with a held term at the end of the month (or now, for this month);
+- *posts held*: posts with a term running at the end of the month (or now, for this month);
   *post check-ins*: monthly check-ins made for the month.
 """
 
@@ -157,6 +157,7 @@ async def monthly(
         .join(PostTerm, PostTerm.post_id == Post.id)
         .where(
             PostTerm.starts_at < moment,
+            PostTerm.ends_at >= moment,  # a term that ran out counts even before it is closed
             (PostTerm.ended_at.is_(None)) | (PostTerm.ended_at >= moment),
         )
     )

@@ -94,10 +94,11 @@ async def staff_action(
     try:
         if action == "card":
             post = await posts.get_post(app, session, post_id)
+            reports = await posts.recent_reports(session, post_id)
             await query.answer()
-            await message.answer(
-                cards.post_text(app, t, post, None), reply_markup=cards.staff_post_markup(t, post)
-            )
+            lines = [cards.post_text(app, t, post, None)]
+            lines += [t("posts.staff.report_line", month=m, text=r) for m, r in reports]
+            await message.answer("\n".join(lines), reply_markup=cards.staff_post_markup(t, post))
         elif action == "end":
             post = await posts.get_post(app, session, post_id)
             await query.answer()

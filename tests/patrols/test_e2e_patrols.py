@@ -147,6 +147,11 @@ async def test_a_member_claims_a_post_and_checks_in_monthly_with_points_once(
     assert "2026-12" in reminder.text
     await li.press("📝 本月打卡", message_id=reminder.message_id, expect="本月在")
     await li.say("组织楼道大扫除", expect="打卡成功")
+    # Staff read the holder and the reports on the post's card.
+    await admin.say("/posts", expect="认领岗位（点开管理）")
+    staff_card = await admin.press("#1 8栋楼道长", expect="月报")
+    assert staff_card is not None and "李明 认领" in staff_card.text
+    assert "组织楼道大扫除" in staff_card.text and "劝导两户电动车" in staff_card.text
     entries = await _ledger(stage, "post")
     assert sorted(e.source_id.split(":")[1] for e in entries) == ["2026-11", "2026-12"]
     assert {e.user_id for e in entries} == {li_uid} and all(e.amount == 2 for e in entries)

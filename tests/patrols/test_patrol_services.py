@@ -275,3 +275,15 @@ async def test_the_clock_closes_shifts_staff_did_not_end(pw: PatrolWorld) -> Non
     assert ran is not None and ran.status == ss.DONE and ran.finished_by is None
     assert lapsed is not None and lapsed.status == ss.CANCELLED
     assert [(e.user_id, e.amount) for e in entries] == [(li, 4)]
+
+
+async def test_reopening_a_full_shift_makes_it_full_not_open(pw: PatrolWorld) -> None:
+    """Found by the random walk: closed → reopened with no place left is full."""
+    staff = await pw.w.staff()
+    li = await pw.w.volunteer("李明", "G01")
+    shift = await pw.shift(staff, capacity=1)
+    async with pw.app.sessions() as session:
+        await shifts.sign_up(pw.app, session, shift.id, li)
+        await shifts.set_signups_open(pw.app, session, staff, shift.id, is_open=False)
+        reopened = await shifts.set_signups_open(pw.app, session, staff, shift.id, is_open=True)
+    assert reopened.status == ss.FULL

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Wish
+from bot.db.models import Staff, Wish
 from bot.db.models.patrols import Hazard
 from bot.db.tx import begin_write, transactional
 from bot.services import audit
@@ -253,11 +253,12 @@ async def open_hazards(
     session: AsyncSession, staff_user_id: int, limit: int = 20
 ) -> list[HazardView]:
     """Hazards waiting for a decision, within the staff member's scope, oldest first."""
-    rows = (
-        await session.scalars(
-            select(Hazard).where(Hazard.status == REPORTED).order_by(Hazard.id).limit(200)
-        )
-    ).all()
-    shown = [view(h) for h in rows if await staff_covers_grid(session, staff_user_id, h.grid_id)]
+    staff = await session.get(Staff, staff_user_id)
+    if staff is None:
+        raise UserError("errors.staff_only")
+    query = select(Hazard).where(Hazard.status == REPORTED).order_by(Hazard.id).limit(limit)
+    if staff.scope == "grid" and not staff.is_admin:
+        query = query.where(Hazard.grid_id == staff.grid_id)
+    shown = [view(h) for h in (await session.scalars(query)).all()]
     await session.commit()
-    return shown[:limit]
+    return shown

@@ -2,7 +2,7 @@
 
 open        → full (the last place taken) | closed (staff stop sign-ups) | in_progress | cancelled
 full        → open (a place freed) | closed | in_progress | cancelled
-closed      → open (staff reopen) | in_progress | cancelled
+closed      → open | full (staff reopen: full when no place is left) | in_progress | cancelled
 in_progress → done (staff end it: points are awarded)
 done, cancelled: final.
 
@@ -23,7 +23,7 @@ OPEN, FULL, CLOSED, IN_PROGRESS, DONE, CANCELLED = (
 TRANSITIONS: dict[str, frozenset[str]] = {
     OPEN: frozenset({FULL, CLOSED, IN_PROGRESS, CANCELLED}),
     FULL: frozenset({OPEN, CLOSED, IN_PROGRESS, CANCELLED}),
-    CLOSED: frozenset({OPEN, IN_PROGRESS, CANCELLED}),
+    CLOSED: frozenset({OPEN, FULL, IN_PROGRESS, CANCELLED}),
     IN_PROGRESS: frozenset({DONE}),
     DONE: frozenset(),
     CANCELLED: frozenset(),

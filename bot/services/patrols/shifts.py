@@ -359,7 +359,8 @@ async def set_signups_open(
         return await load_view(session, shift_id)
     if not st.can_move(shift.status, target):
         raise UserError("patrols.state_changed", id=shift_id)
-    shift.status = st.after_signup_change(target, shift.taken, shift.capacity)
+    nxt = st.after_signup_change(target, shift.taken, shift.capacity)
+    shift.status = st.require(shift_id, shift.status, nxt)
     audit.record(session, staff_user_id, "patrol.signups", "patrol_shift", shift_id, open=is_open)
     await session.commit()
     return await load_view(session, shift_id)

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Grid, Volunteer
+from bot.db.models import Grid, Staff, Volunteer
 from bot.db.models.patrols import Post, PostCheckin, PostTerm
 from bot.db.tx import begin_write, transactional
 from bot.delivery import outbox
@@ -202,28 +202,46 @@ async def list_posts(
     await begin_write(session)
     await end_expired_terms(app, session)
     await session.commit()
-    posts = (await session.scalars(select(Post).order_by(Post.id))).all()
-    shown: list[PostView] = []
-    grid_id: int | None = None
-    if not staff:
+    query = select(Post).order_by(Post.id).limit(LIST_LIMIT)
+    if staff:
+        scope = await session.get(Staff, user_id)
+        if scope is None:
+            raise UserError("errors.staff_only")
+        if scope.scope == "grid" and not scope.is_admin:
+            query = query.where(Post.grid_id == scope.grid_id)
+    else:
         volunteer = await session.get(Volunteer, user_id)
         if volunteer is None or volunteer.status != "approved":
             raise UserError("posts.members_only")
-        grid_id = volunteer.grid_id
-    for post in posts:
-        if staff:
-            if not await staff_covers_grid(session, user_id, post.grid_id):
-                continue
-        elif not (
-            post.holder_id == user_id
-            or (post.status == ts.VACANT and post.grid_id in (None, grid_id))
-        ):
-            continue
-        shown.append(await _view(app, session, post))
-        if len(shown) >= LIST_LIMIT:
-            break
+        query = query.where(
+            or_(
+                Post.holder_id == user_id,
+                and_(
+                    Post.status == ts.VACANT,
+                    or_(Post.grid_id.is_(None), Post.grid_id == volunteer.grid_id),
+                ),
+            )
+        )
+    shown = [await _view(app, session, post) for post in (await session.scalars(query)).all()]
     await session.commit()
     return shown
+
+
+async def recent_reports(
+    session: AsyncSession, post_id: int, limit: int = 3
+) -> list[tuple[str, str]]:
+    """The post's latest monthly reports (month, text), newest first, for staff."""
+    rows = (
+        await session.execute(
+            select(PostCheckin.month, PostCheckin.report)
+            .join(PostTerm, PostTerm.id == PostCheckin.term_id)
+            .where(PostTerm.post_id == post_id)
+            .order_by(PostCheckin.at.desc(), PostCheckin.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    await session.commit()
+    return [(str(month), str(report)) for month, report in rows]
 
 
 async def get_post(app: AppContext, session: AsyncSession, post_id: int) -> PostView:

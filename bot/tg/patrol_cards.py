@@ -213,17 +213,24 @@ async def _called_off(
 # --- posts ----------------------------------------------------------------------------------
 
 
-def post_state(app: AppContext, t: Translator, post: PostView, user_id: int | None) -> str:
+def post_state(
+    app: AppContext, t: Translator, post: PostView, user_id: int | None, *, staff: bool = False
+) -> str:
+    """The post's state for this reader: the holder's name only for staff (and the holder)."""
     if post.status == "vacant" or post.term_ends_at is None:
         return t("posts.state_vacant")
     until = f"{post.term_ends_at.astimezone(app.settings.tz):%Y-%m-%d}"
     if post.holder_id == user_id:
         month = t("posts.this_month_done" if post.checked_in_this_month else "posts.this_month_due")
         return f"{t('posts.state_mine', until=until)} · {month}"
+    if not staff:
+        return t("posts.state_taken", until=until)
     return t("posts.state_held", name=post.holder_name or "—", until=until)
 
 
-def post_text(app: AppContext, t: Translator, post: PostView, user_id: int | None) -> str:
+def post_text(
+    app: AppContext, t: Translator, post: PostView, user_id: int | None, *, staff: bool = False
+) -> str:
     return t(
         "posts.card",
         id=post.id,
@@ -231,7 +238,7 @@ def post_text(app: AppContext, t: Translator, post: PostView, user_id: int | Non
         kind=t(f"posts.kind.{post.kind}"),
         grid=post.grid_name or t("posts.staff.whole_community"),
         duties=post.duties or "—",
-        state=post_state(app, t, post, user_id),
+        state=post_state(app, t, post, user_id, staff=staff),
     )
 
 

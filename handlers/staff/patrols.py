@@ -338,6 +338,7 @@ async def _staff_action(
             cards.shift_text(app, t, shown), reply_markup=cards.staff_markup(app, t, shown)
         )
     elif action == "end":
+        await staff_views.staff_shift(session, uid, shift_id)
         sheet = await attendance.roll(session, shift_id)
         await query.answer()
         rate = app.settings.patrols.points_per_hour

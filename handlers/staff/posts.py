@@ -70,7 +70,7 @@ async def staff_posts(
                 id=post.id,
                 title=post.title,
                 kind=t(f"posts.kind.{post.kind}"),
-                state=cards.post_state(app, t, post, None),
+                state=cards.post_state(app, t, post, None, staff=True),
             )
         )
         data = PostStaffCb(action="card", post_id=post.id).pack()
@@ -93,14 +93,14 @@ async def staff_action(
         return
     try:
         if action == "card":
-            post = await posts.get_post(app, session, post_id)
+            post = await posts.staff_post(app, session, uid, post_id)
             reports = await posts.recent_reports(session, post_id)
             await query.answer()
-            lines = [cards.post_text(app, t, post, None)]
+            lines = [cards.post_text(app, t, post, None, staff=True)]
             lines += [t("posts.staff.report_line", month=m, text=r) for m, r in reports]
             await message.answer("\n".join(lines), reply_markup=cards.staff_post_markup(t, post))
         elif action == "end":
-            post = await posts.get_post(app, session, post_id)
+            post = await posts.staff_post(app, session, uid, post_id)
             await query.answer()
             yes = PostStaffCb(action="endy", post_id=post_id).pack()
             await message.answer(

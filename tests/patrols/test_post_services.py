@@ -191,3 +191,22 @@ async def test_holders_not_checked_in_are_reminded_once_a_month(pw: PatrolWorld)
     assert await posts.remind_checkins(pw.app) == 1  # the same reminder: one outbox row
     rows = await pw.w.outbox(f"postci:{held.term_id}:2026-11")
     assert [r.user_id for r in rows] == [li]
+
+
+async def test_grid_staff_see_and_end_only_their_grids_posts(pw: PatrolWorld) -> None:
+    staff = await pw.w.staff()
+    other = await pw.w.staff("河西网格员", grid="G09")
+    li = await pw.w.volunteer("李明", "G01")
+    post = await _post(pw, staff)
+    async with pw.app.sessions() as session:
+        await posts.claim(pw.app, session, li, post.id)
+        for call in (
+            posts.staff_post(pw.app, session, other, post.id),
+            posts.give_back(pw.app, session, other, post.id, staff=True),
+        ):
+            with pytest.raises(UserError) as err:
+                await call
+            assert err.value.key == "posts.not_your_grid"
+        assert await posts.list_posts(pw.app, session, other, staff=True) == []
+        seen = await posts.staff_post(pw.app, session, staff, post.id)
+    assert seen.holder_name == "李明"

@@ -244,6 +244,18 @@ async def recent_reports(
     return [(str(month), str(report)) for month, report in rows]
 
 
+async def staff_post(
+    app: AppContext, session: AsyncSession, staff_user_id: int, post_id: int
+) -> PostView:
+    """A post as staff see it (holder, reports): within their scope only."""
+    post = await session.get(Post, post_id)
+    if post is None:
+        raise UserError("posts.not_found", id=post_id)
+    if not await staff_covers_grid(session, staff_user_id, post.grid_id):
+        raise UserError("posts.not_your_grid")
+    return await get_post(app, session, post_id)
+
+
 async def get_post(app: AppContext, session: AsyncSession, post_id: int) -> PostView:
     post = await session.get(Post, post_id, populate_existing=True)
     if post is None:

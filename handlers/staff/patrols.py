@@ -441,8 +441,10 @@ async def patrol_stats(
     try:
         report = await staff_views.month_report(app, session, actor.user_id, command.args)
     except UserError as err:
-        key = "patrols.report.usage" if err.key.startswith("reports.") else err.key
-        await message.answer(t(key, **err.params) if key == err.key else t(key))
+        if err.key == "reports.month_usage":
+            await message.answer(t("patrols.report.usage"))
+        else:
+            await message.answer(t(err.key, **err.params))
         return
     lines = [t("patrols.report.head", period=report.period)]
     for g in [*report.grids, report.total]:

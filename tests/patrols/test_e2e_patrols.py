@@ -106,6 +106,10 @@ async def test_a_patrol_with_check_in_and_a_hazard_that_becomes_a_claimed_wish(
     assert "4 分" in told.text  # 2 points an hour, checked in before the start: two hours
     entries = await _ledger(stage, "patrol")
     assert [(e.user_id, e.amount) for e in entries] == [(li_uid, 4)]
+    # The month's figures: one patrol, one patroller, two hours, one hazard made a wish.
+    stats = await admin.say("/patrolstats", expect="治安巡查与岗位")
+    assert "第二网格（7-12栋）：巡查 1 次 · 1 人次 · 2.0 小时；隐患 发现 1（派单 1" in stats.text
+    assert "用法" in (await admin.say("/patrolstats 十一月", expect="用法")).text
 
 
 async def test_a_member_claims_a_post_and_checks_in_monthly_with_points_once(

@@ -60,6 +60,8 @@ def router() -> Router:
     r.message.register(when_typed, NewPatrol.when, text)
     r.message.register(capacity_typed, NewPatrol.capacity, text)
     r.message.register(use_buttons, NewPatrol.confirm)
+    for in_words in (NewPatrol.grid, NewPatrol.name, NewPatrol.when, NewPatrol.capacity):
+        r.message.register(answer_in_words, in_words)
     r.callback_query.register(form_choice, PatrolFormCb.filter())
     r.callback_query.register(staff_action, PatrolStaffCb.filter())
     r.callback_query.register(hazard_action, HazardCb.filter())
@@ -68,6 +70,10 @@ def router() -> Router:
 
 async def use_buttons(message: Message, t: Translator) -> None:
     await message.answer(t("forms.use_buttons"))
+
+
+async def answer_in_words(message: Message, t: Translator) -> None:
+    await message.answer(t("forms.use_buttons_or_text"))
 
 
 def _skip(t: Translator, field: str) -> kb.InlineKeyboardMarkup:

@@ -45,6 +45,8 @@ def router() -> Router:
     r.message.register(forms.grid_typed, NewPost.grid, text)
     r.message.register(duties_typed, NewPost.duties, text)
     r.message.register(use_buttons, NewPost.kind)
+    for in_words in (NewPost.title, NewPost.grid, NewPost.duties):
+        r.message.register(answer_in_words, in_words)
     r.callback_query.register(form_choice, PostFormCb.filter())
     r.callback_query.register(staff_action, PostStaffCb.filter())
     return r
@@ -52,6 +54,10 @@ def router() -> Router:
 
 async def use_buttons(message: Message, t: Translator) -> None:
     await message.answer(t("forms.use_buttons"))
+
+
+async def answer_in_words(message: Message, t: Translator) -> None:
+    await message.answer(t("forms.use_buttons_or_text"))
 
 
 async def staff_posts(

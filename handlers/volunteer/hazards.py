@@ -46,6 +46,7 @@ def router() -> Router:
     r.message.register(location_sent, HazardForm.location, HasLocation())
     r.message.register(location_text, HazardForm.location)
     r.message.register(note_typed, HazardForm.note, TypedText())
+    r.message.register(answer_in_words, HazardForm.note)
     r.message.register(use_buttons, HazardForm.kind)
     return r
 
@@ -88,6 +89,10 @@ async def start_report(
 
 async def use_buttons(message: Message, t: Translator) -> None:
     await message.answer(t("forms.use_buttons"))
+
+
+async def answer_in_words(message: Message, t: Translator) -> None:
+    await message.answer(t("forms.use_buttons_or_text"), reply_markup=skip_keyboard(t))
 
 
 async def form_choice(

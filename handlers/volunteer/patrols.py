@@ -62,7 +62,12 @@ def router() -> Router:
     r.message.register(location_sent, PatrolCheckin.location, HasLocation())
     r.message.register(use_location_button, PatrolCheckin.location)
     r.message.register(code_typed, PatrolCheckin.code, TypedText())
+    r.message.register(code_in_digits, PatrolCheckin.code)
     return r
+
+
+async def code_in_digits(message: Message, t: Translator) -> None:
+    await message.answer(t("patrols.code_format"))
 
 
 async def my_patrols(

@@ -34,7 +34,12 @@ def router() -> Router:
     r.message.register(my_posts, Command("posts"))
     r.callback_query.register(member_action, PostCb.filter())
     r.message.register(report_typed, PostReport.text, TypedText())
+    r.message.register(report_in_words, PostReport.text)
     return r
+
+
+async def report_in_words(message: Message, t: Translator, app: AppContext) -> None:
+    await message.answer(t("posts.text_length", max=app.settings.posts.report_max))
 
 
 async def my_posts(

@@ -445,6 +445,28 @@ class LoggingConfig(_Section):
     format: Literal["plain", "json"] = "plain"
 
 
+class PatrolsConfig(_Section):
+    """治安巡查: check-in by location, points for patrol time, the hazard kinds."""
+
+    checkin_radius_m: int = Field(default=300, ge=10, le=5000)  # from the route's point
+    checkin_opens_minutes: int = Field(default=30, ge=0)  # check-in opens this long before
+    checkin_code_minutes: int = Field(default=5, ge=1)  # how long one check-in code works
+    points_per_hour: int = Field(default=2, ge=0)  # ledger points per hour patrolled
+    max_points_per_shift: int = Field(default=10, ge=0)
+    max_capacity: int = Field(default=50, ge=1)
+    hazard_kinds: list[str] = Field(
+        default_factory=lambda: ["fire_exit", "ebike_indoor", "railing", "wiring", "other"]
+    )
+
+
+class PostsConfig(_Section):
+    """Standing posts (楼道长, 党员先锋岗, 责任区): terms and the monthly check-in."""
+
+    term_months: int = Field(default=12, ge=1, le=60)  # a claimed term, unless the post says
+    checkin_points: int = Field(default=2, ge=0)  # per month checked in, once
+    report_max: int = Field(default=300, ge=20)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="WISHBOT__", env_nested_delimiter="__", extra="forbid"
@@ -467,6 +489,8 @@ class Settings(BaseSettings):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    patrols: PatrolsConfig = Field(default_factory=PatrolsConfig)
+    posts: PostsConfig = Field(default_factory=PostsConfig)
 
     @classmethod
     def settings_customise_sources(

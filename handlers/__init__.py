@@ -17,7 +17,9 @@ def routers() -> list[Router]:
     from handlers.staff import event_desk as staff_event_desk
     from handlers.staff import events as staff_events
     from handlers.staff import forresident as staff_forresident
+    from handlers.staff import patrols as staff_patrols
     from handlers.staff import points as staff_points
+    from handlers.staff import posts as staff_posts
     from handlers.staff import reports as staff_reports
     from handlers.staff import rewards as staff_rewards
     from handlers.staff import suggestions as staff_suggestions
@@ -27,7 +29,10 @@ def routers() -> list[Router]:
     from handlers.staff import wishes as staff_wishes
     from handlers.volunteer import event_ratings as volunteer_event_ratings
     from handlers.volunteer import events as volunteer_events
+    from handlers.volunteer import hazards as volunteer_hazards
+    from handlers.volunteer import patrols as volunteer_patrols
     from handlers.volunteer import points as volunteer_points
+    from handlers.volunteer import posts as volunteer_posts
     from handlers.volunteer import registration as volunteer_registration
     from handlers.volunteer import tasks as volunteer_tasks
 
@@ -53,6 +58,12 @@ def routers() -> list[Router]:
         staff_tasks.router(),
         volunteer_tasks.router(),
         resident_tasks.router(),
+        # 治安巡查 and standing posts (issue 13): staff first (their /patrols, /posts).
+        staff_patrols.router(),
+        staff_posts.router(),
+        volunteer_patrols.router(),
+        volunteer_hazards.router(),
+        volunteer_posts.router(),
         relay.router(),
         staff_suggestions.router(),  # before the free text that becomes a wish
         resident_suggestions.router(),

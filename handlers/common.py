@@ -105,6 +105,11 @@ async def start_with_code(
 
         await start_checkin(message, payload.removeprefix("ci_"), actor, t, session, app)
         return
+    if payload.startswith("pt_"):  # a patrol shift's check-in QR code (治安巡查)
+        from handlers.volunteer.patrols import start_patrol_checkin
+
+        await start_patrol_checkin(message, payload.removeprefix("pt_"), actor, t, session, app)
+        return
     if payload.startswith("g_"):  # a grid's poster (民情二维码): grid and building chosen
         from handlers.resident.registration import begin_from_poster
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from bot.db.models import User
 from bot.demo import forres as demo_forres
 from bot.demo.history import seed_history
+from bot.demo.patrol import patrol_scene
 from bot.demo.stage import Person, Stage, stage_settings
 from bot.demo.summary import SHOWN, summary_counts, summary_lines
 from bot.fakeapi.records import BotMessage, Event
@@ -398,6 +399,7 @@ async def script(
     pin = next(w for w in shown.text.split() if w.isdigit() and len(w) == 6)
     await li.say(f"/checkin {pin}", expect="签到成功")
 
+    await patrol_scene(stage, log, times, clock)  # 治安巡查 (issue 13), Sunday evening
     log.section("每季一评 · the quarterly record for home organisations")
     today = stage.app.now().astimezone(tz)
     await admin.say(f"/evaluation {today.year}Q{(today.month - 1) // 3 + 1}", expect="每季一评")

@@ -71,6 +71,14 @@ class Person:
         await fake.send_contact(self.user, phone)
         return await fake.expect(self.user.id, expect, after=mark, timeout=10)
 
+    async def share_location(
+        self, latitude: float, longitude: float, expect: str | None = None
+    ) -> BotMessage:
+        fake = self.stage.fake
+        mark = fake.mark()
+        await fake.send_location(self.user, latitude, longitude)
+        return await fake.expect(self.user.id, expect, after=mark, timeout=10)
+
     async def press(
         self,
         text: str | None = None,

@@ -87,6 +87,14 @@ class UserDriver:
         message.media = {"contact": contact}
         return self._deliver(message, "user_contact", phone_number)
 
+    async def send_location(
+        self, user: FakeUser, latitude: float, longitude: float, *, chat_id: int | None = None
+    ) -> int:
+        """Share a location (attach → Location, or a request_location button)."""
+        message = self._new_user_message(user, chat_id, "location", None)
+        message.media = {"location": {"latitude": latitude, "longitude": longitude}}
+        return self._deliver(message, "user_location", f"[location {latitude:.5f},{longitude:.5f}]")
+
     async def send_photo(
         self,
         user: FakeUser,

@@ -134,7 +134,7 @@ class BotCommandEntry:
 class Event:
     """One step of the conversation, for transcripts.
 
-    kind is one of: user_text, user_contact, user_photo, user_voice, user_sticker,
+    kind is one of: user_text, user_contact, user_location, user_photo, user_voice, user_sticker,
     user_document, user_press, user_block, user_unblock, bot_send, bot_edit, bot_delete,
     callback_answer.
     """

@@ -52,6 +52,13 @@ async def monthly_figures(app: AppContext) -> object:
     return await push_monthly(app)
 
 
+async def post_checkin_reminders(app: AppContext) -> object:
+    """Standing posts: holders who have not checked in this month are reminded (issue 13)."""
+    from bot.services.posts.posts import remind_checkins
+
+    return await remind_checkins(app)
+
+
 def calendar_jobs(settings: Settings) -> list[CalendarJob]:
     month = str(settings.reports.duty_reminder_month)
     jobs = [
@@ -62,6 +69,7 @@ def calendar_jobs(settings: Settings) -> list[CalendarJob]:
         CalendarJob(
             "monthly_figures", {"day": "1-12", "hour": "9", "minute": "30"}, monthly_figures
         ),
+        CalendarJob("post_checkins", {"day": "25", "hour": "10"}, post_checkin_reminders),
     ]
     if settings.points.expiry != "never":
         jobs += [

@@ -27,6 +27,9 @@ BY_ROLE: dict[str, list[str]] = {
         "declare",
         "events",
         "checkin",
+        "patrols",
+        "hazard",
+        "posts",
     ],
     actors.ROLE_STAFF: [
         "queue",
@@ -49,6 +52,11 @@ BY_ROLE: dict[str, list[str]] = {
         "web",
         "suggestions",
         "forresident",
+        "patrols",
+        "newpatrol",
+        "posts",
+        "newpost",
+        "patrolstats",
     ],
 }
 

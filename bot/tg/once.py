@@ -33,6 +33,8 @@ KEYED = (
     "sgd:as",  # file a message as a suggestion (社情民意)
     "fr:ok:",  # file a wish for a resident (代办)
     "fr:conf:",  # confirm a finished task with the resident in person
+    "ptf:go:yes",  # publish a patrol shift
+    "pof:go:yes",  # create a standing post
 )
 
 

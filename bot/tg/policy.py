@@ -42,6 +42,16 @@ from bot.tg.callbacks import (
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.callbacks_events import EventCb, EventFormCb, EventRateCb, EventStaffCb
 from bot.tg.callbacks_forres import ForResCb
+from bot.tg.callbacks_patrols import (
+    HazardCb,
+    HazardFormCb,
+    PatrolCb,
+    PatrolFormCb,
+    PatrolStaffCb,
+    PostCb,
+    PostFormCb,
+    PostStaffCb,
+)
 from bot.tg.callbacks_points import (
     AdjustCb,
     DeclarationCb,
@@ -115,6 +125,14 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         SuggestCb,
         EventRateCb,
         ForResCb,
+        PatrolCb,
+        PatrolStaffCb,
+        PatrolFormCb,
+        HazardFormCb,
+        HazardCb,
+        PostCb,
+        PostStaffCb,
+        PostFormCb,
     )
 }
 
@@ -215,6 +233,18 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("fr", "cons"): Rule(VOLUNTEER_OR_STAFF, arg="(spoken|signed|no)", deny="forres.not_allowed"),
     ("fr", "setcat"): Rule(VOLUNTEER_OR_STAFF, arg=r"[a-z_]{1,24}", deny="forres.not_allowed"),
     ("fr", "conf"): Rule(VOLUNTEER_OR_STAFF, owner=own.FILER, arg="[1-5]"),
+    # 治安巡查 and standing posts: ids only; the services re-check grid and holder.
+    ("pt", ANY_ACTION): Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    ("pts", ANY_ACTION): _staff,
+    ("ptf", ANY_ACTION): _staff,
+    ("hzf", ANY_ACTION): Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    ("hz", "wish"): _staff,
+    ("hz", "esc"): _staff,
+    ("hz", "esd"): Rule(STAFF, arg=r"[A-Za-z0-9_\-]{1,32}"),
+    ("hz", "no"): _staff,
+    ("po", ANY_ACTION): Rule(VOLUNTEER, deny="posts.members_only"),
+    ("pos", ANY_ACTION): _staff,
+    ("pof", ANY_ACTION): _staff,
 }
 
 _cmd = Rule(ANYONE)
@@ -262,6 +292,11 @@ COMMANDS: dict[str, Rule] = {
     "suggest": Rule(RESIDENT, deny="authz.residents_only"),
     "suggestions": Rule(STAFF, deny="errors.staff_only"),
     "forresident": Rule(VOLUNTEER_OR_STAFF, deny="forres.not_allowed"),
+    # 治安巡查 and standing posts (volunteers and grid workers patrol; members hold posts).
+    "patrols": Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    "hazard": Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
+    "posts": Rule(VOLUNTEER_OR_STAFF, deny="posts.members_only"),
+    **{c: Rule(STAFF, deny="errors.staff_only") for c in ("newpatrol", "newpost", "patrolstats")},
 }
 
 

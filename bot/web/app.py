@@ -175,6 +175,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         forresident,
         h5,
         overview,
+        patrols,
         points,
         posters,
         queue,
@@ -224,6 +225,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     roster_import.routes(web_app)
     suggestions.routes(web_app)
     forresident.routes(web_app)
+    patrols.routes(web_app)  # 治安巡查 and standing posts (issue 13)
     return web_app
 
 

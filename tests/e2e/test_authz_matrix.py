@@ -109,6 +109,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
         for a in ("new", "ok", "chcat", "drop", "pick", "cons", "setcat")
     },
     ("fr", "conf"): frozenset(),  # only the wish's filer; this wish was filed by its resident
+    # 治安巡查 and standing posts (issue 13): patrollers are volunteers and grid workers.
+    **{(p, "*"): VOLUNTEERS | STAFF for p in ("pt", "hzf")},
+    **{(p, "*"): STAFF for p in ("pts", "ptf", "pos", "pof")},
+    **{("hz", a): STAFF for a in ("wish", "esc", "esd", "no")},
+    ("po", "*"): VOLUNTEERS,
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -147,6 +152,8 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     "suggest": frozenset({R, R2}),
     "suggestions": STAFF,
     "forresident": VOLUNTEERS | STAFF,
+    **dict.fromkeys(("patrols", "hazard", "posts"), VOLUNTEERS | STAFF),
+    **dict.fromkeys(("newpatrol", "newpost", "patrolstats"), STAFF),
 }
 ARGS = {
     ("w", "settime"): "today",
@@ -167,6 +174,7 @@ ARGS = {
     ("fr", "cons"): "spoken",
     ("fr", "setcat"): "repair",
     ("fr", "conf"): "5",
+    ("hz", "esd"): "urban",
 }
 
 

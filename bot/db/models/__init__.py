@@ -5,6 +5,16 @@ from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
 from bot.db.models.feedback import EventRating, Suggestion, SuggestionEvent
 from bot.db.models.forres import ProxyFiling, ResidentConsent
+from bot.db.models.patrols import (
+    Hazard,
+    PatrolCheckinCode,
+    PatrolRoute,
+    PatrolShift,
+    PatrolSignup,
+    Post,
+    PostCheckin,
+    PostTerm,
+)
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -36,11 +46,19 @@ __all__ = [
     "EventRating",
     "EventSignup",
     "Grid",
+    "Hazard",
     "InviteCode",
     "LedgerEntry",
     "Offer",
     "OutboxMessage",
+    "PatrolCheckinCode",
+    "PatrolRoute",
+    "PatrolShift",
+    "PatrolSignup",
     "PendingInput",
+    "Post",
+    "PostCheckin",
+    "PostTerm",
     "ProcessedAction",
     "ProxyFiling",
     "Redemption",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import (
     AuditEntry,
     CategoryCorrection,
@@ -24,6 +25,7 @@ from bot.db.models import (
     WishEvent,
 )
 from bot.db.models.delivery import CANCELLED, PENDING
+from bot.db.models.patrols import Hazard, Post, PostCheckin, PostTerm
 from bot.services.suggestions.erasure import erase_feedback
 
 ERASED = ""
@@ -98,3 +100,31 @@ async def erase_traces(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(ProcessedAction).where(ProcessedAction.user_id == user_id))
     # Their suggestions (社情民意) and event comments: the words go, the counts stay.
     await erase_feedback(session, user_id)
+    await _erase_patrol_traces(session, user_id)
+
+
+async def _erase_patrol_traces(session: AsyncSession, user_id: int) -> None:
+    """Hazards they reported (note, photo, place) and their post reports; posts they held are
+    vacant again (issue 13: patrols and standing posts)."""
+    await session.execute(
+        update(Hazard)
+        .where(Hazard.reporter_id == user_id)
+        .values(note=ERASED, photo_file_id=None, lat=None, lon=None)
+    )
+    terms = select(PostTerm.id).where(PostTerm.user_id == user_id).scalar_subquery()
+    await session.execute(
+        update(PostCheckin).where(PostCheckin.term_id.in_(terms)).values(report=ERASED)
+    )
+    held = (
+        select(PostTerm.post_id)
+        .where(PostTerm.user_id == user_id, PostTerm.status == "held")
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(Post).where(Post.id.in_(held)).values(status="vacant", holder_id=None)
+    )
+    await session.execute(
+        update(PostTerm)
+        .where(PostTerm.user_id == user_id, PostTerm.status == "held")
+        .values(status="ended", ended_at=utcnow())
+    )

@@ -3,7 +3,8 @@
 Definitions (shared with the rates in bot/services/roster.py):
 - a *service* is a completed task — a wish a volunteer served that reached confirmed, verified
   or closed — counted when it was closed (or, for confirmed/verified wishes, which have no
-  closed_at yet, when it was done); plus every award for an event or a declaration (党员申报);
+  closed_at yet, when it was done); plus every award for an event, a declaration (党员申报),
+  a patrol shift (治安巡查) or a month on a standing post (认领岗位);
 - *points* are the award and adjust entries of the ledger (spending does not lower them);
 - the *rating* is the mean of the residents' ratings of the services counted;
 - the *response time* is the median time from a wish being opened to volunteers (its first
@@ -37,7 +38,7 @@ from bot.services.notices import Notice
 COMPLETED = ("confirmed", "verified", "closed")
 OPENED_TO_VOLUNTEERS = ("approved", "offered")
 POINT_KINDS = ("award", "adjust")
-SERVICE_SOURCES = ("event", "declaration")  # awards that are services by themselves
+SERVICE_SOURCES = ("event", "declaration", "patrol", "post")  # awards that are services themselves
 
 # Config keys proposed for a [reports] section (read with these defaults until it exists).
 _QUARTER = re.compile(r"^\s*(\d{4})\s*[-_ ]?\s*[Qq]([1-4])\s*$")

@@ -287,3 +287,30 @@ async def test_reopening_a_full_shift_makes_it_full_not_open(pw: PatrolWorld) ->
         await shifts.set_signups_open(pw.app, session, staff, shift.id, is_open=False)
         reopened = await shifts.set_signups_open(pw.app, session, staff, shift.id, is_open=True)
     assert reopened.status == ss.FULL
+
+
+async def test_the_monthly_push_carries_the_patrol_figures(pw: PatrolWorld) -> None:
+    from datetime import UTC, datetime
+
+    from bot.db.models.delivery import OutboxMessage
+    from bot.services.reports.monthly_push import push_monthly
+
+    staff, _, found = await _hazard(pw)
+    g09 = await pw.w.staff("河西网格员", grid="G09")
+    async with pw.app.sessions() as session:
+        assert found.shift_id is not None
+        pw.clock.now += timedelta(hours=3)
+        await attendance.finish(pw.app, session, staff, found.shift_id)
+    pw.clock.now = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # Tuesday 09:30 in Shanghai
+    assert await push_monthly(pw.app) == 2
+    async with pw.app.sessions() as session:
+        rows = {
+            row.user_id: dict(row.params["lines"])
+            for row in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.batch_key == "monthly:2026-11")
+            )
+        }
+    community = rows[staff]["monthly.patrols"]
+    assert (community["patrols"], community["patrollers"], community["found"]) == (1, 1, 1)
+    assert community["hours"] == "2.0"
+    assert "monthly.patrols_none" in rows[g09]  # G09 had no patrol

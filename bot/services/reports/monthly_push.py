@@ -29,6 +29,7 @@ from bot.delivery import outbox
 from bot.services.context import AppContext
 from bot.services.notices import Notice
 from bot.services.outreach import ratings
+from bot.services.reports import patrols
 from bot.services.reports.evaluations import Period, month_period
 from bot.services.reports.rates import rate_lines, rates
 from bot.services.suggestions import figures
@@ -129,6 +130,34 @@ async def event_section(
     if average is None:
         return [("monthly.events_none", {})]
     return [("monthly.events", {"events": len(rated), "average": f"{average:.1f}"})]
+
+
+@section(order=40)
+async def patrol_section(
+    app: AppContext, session: AsyncSession, period: Period, grids: Grids
+) -> list[Line]:
+    """治安巡查 and standing posts: patrols run, hours, hazards found and fixed, posts held."""
+    year, month = (int(part) for part in period.label.split("-"))
+    report = await patrols.monthly(
+        app, session, year, month, grid_ids=None if grids is None else set(grids)
+    )
+    total = report.total
+    if not (total.patrols or total.hazards_found or total.posts_held):
+        return [("monthly.patrols_none", {})]
+    return [
+        (
+            "monthly.patrols",
+            {
+                "patrols": total.patrols,
+                "patrollers": total.patrollers,
+                "hours": f"{total.hours:.1f}",
+                "found": total.hazards_found,
+                "fixed": total.hazards_fixed,
+                "posts": total.posts_held,
+                "checkins": total.post_checkins,
+            },
+        )
+    ]
 
 
 async def _codes(session: AsyncSession, grids: Collection[int]) -> set[str]:

@@ -3,6 +3,15 @@
 from bot.db.models.actions import ProcessedAction
 from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
+from bot.db.models.lists import (
+    Convenor,
+    DeclarationBatch,
+    DeclarationBatchItem,
+    Project,
+    ProjectLink,
+    ProjectMilestone,
+    Resource,
+)
 from bot.db.models.people import (
     AuditEntry,
     ConversationState,
@@ -24,8 +33,11 @@ __all__ = [
     "AuditEntry",
     "Broadcast",
     "CategoryCorrection",
+    "Convenor",
     "ConversationState",
     "Declaration",
+    "DeclarationBatch",
+    "DeclarationBatchItem",
     "DisplayToken",
     "DutyReminder",
     "Escalation",
@@ -39,9 +51,13 @@ __all__ = [
     "OutboxMessage",
     "PendingInput",
     "ProcessedAction",
+    "Project",
+    "ProjectLink",
+    "ProjectMilestone",
     "Redemption",
     "RelayMessage",
     "Resident",
+    "Resource",
     "Reward",
     "RosterBatch",
     "RosterEntry",

@@ -19,6 +19,7 @@ def routers() -> list[Router]:
     from handlers.staff import web as staff_web
     from handlers.staff import wishes as staff_wishes
     from handlers.volunteer import events as volunteer_events
+    from handlers.volunteer import helper as volunteer_helper
     from handlers.volunteer import points as volunteer_points
     from handlers.volunteer import registration as volunteer_registration
     from handlers.volunteer import tasks as volunteer_tasks
@@ -42,6 +43,7 @@ def routers() -> list[Router]:
         staff_tasks.router(),
         volunteer_tasks.router(),
         resident_tasks.router(),
+        volunteer_helper.router(),  # issue 13 (lists): 党群接单
         relay.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 BASE = ["start", "help", "me", "language", "cancel", "delete_me", "myid"]
 BY_ROLE: dict[str, list[str]] = {
-    actors.ROLE_RESIDENT: ["wish", "mywishes"],
+    actors.ROLE_RESIDENT: ["wish", "mywishes", "helper"],
     actors.ROLE_VOLUNTEER: [
         "mytasks",
         "availability",

@@ -230,6 +230,8 @@ COMMANDS: dict[str, Rule] = {
     },
     "linkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
     "unlinkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
+    # Issue 13, lists: 党群接单 (a resident signs up to help).
+    "helper": Rule(RESIDENT, deny="helper.residents_only"),
 }
 
 

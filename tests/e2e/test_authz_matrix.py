@@ -129,6 +129,8 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     # Only in a group, and only staff (the presser "G" in the group is a volunteer).
     "linkgroup": frozenset(),
     "unlinkgroup": frozenset(),
+    # Issue 13, lists.
+    "helper": frozenset({R, R2}),
 }
 ARGS = {
     ("w", "settime"): "today",

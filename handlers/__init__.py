@@ -11,6 +11,7 @@ def routers() -> list[Router]:
     from handlers.resident import tasks as resident_tasks
     from handlers.resident import wishes as resident_wishes
     from handlers.staff import broadcasts as staff_broadcasts
+    from handlers.staff import convenor as staff_convenor
     from handlers.staff import events as staff_events
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
@@ -44,6 +45,7 @@ def routers() -> list[Router]:
         volunteer_tasks.router(),
         resident_tasks.router(),
         volunteer_helper.router(),  # issue 13 (lists): 党群接单
+        staff_convenor.router(),  # issue 13 (lists): 召集人汇总
         relay.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted

@@ -27,6 +27,7 @@ BY_ROLE: dict[str, list[str]] = {
         "declare",
         "events",
         "checkin",
+        "convene",
     ],
     actors.ROLE_STAFF: [
         "queue",
@@ -47,6 +48,8 @@ BY_ROLE: dict[str, list[str]] = {
         "roster",
         "stats",
         "web",
+        "convenor",
+        "batches",
     ],
 }
 

@@ -30,6 +30,8 @@ KEYED = (
     "st:",  # verify, settle a dispute
     "evf:go:yes",  # publish an event
     "bcf:ok:send",  # send a broadcast
+    "cvb:all:",  # approve a convenor's batch (issue 13, lists)
+    "cvb:ok:",  # approve one item of it
 )
 
 

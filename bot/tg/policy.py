@@ -41,6 +41,7 @@ from bot.tg.callbacks import (
 )
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.callbacks_events import EventCb, EventFormCb, EventStaffCb
+from bot.tg.callbacks_lists import BatchCb, ConveneCb, ProjectCb, ResourceCb
 from bot.tg.callbacks_points import (
     AdjustCb,
     DeclarationCb,
@@ -109,6 +110,10 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         DeclareFormCb,
         AdjustCb,
         RosterCb,
+        ConveneCb,  # issue 13, lists
+        BatchCb,
+        ResourceCb,
+        ProjectCb,
     )
 }
 
@@ -186,6 +191,9 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("dc", ANY_ACTION): _staff,
     ("adj", ANY_ACTION): _staff,
     ("ros", ANY_ACTION): _staff,
+    # Issue 13, lists: 召集人汇总 (the services check convenorship and grid scope).
+    ("cv", "fwd"): Rule(VOLUNTEER),
+    **{("cvb", a): _staff for a in ("all", "ok", "no", "ret")},
 }
 
 _cmd = Rule(ANYONE)
@@ -232,6 +240,9 @@ COMMANDS: dict[str, Rule] = {
     "unlinkgroup": Rule(STAFF, where=GROUP, deny="groups.staff_only"),
     # Issue 13, lists: 党群接单 (a resident signs up to help).
     "helper": Rule(RESIDENT, deny="helper.residents_only"),
+    "convene": Rule(VOLUNTEER, deny="authz.volunteers_only"),
+    "convenor": Rule(STAFF, deny="errors.staff_only"),
+    "batches": Rule(STAFF, deny="errors.staff_only"),
 }
 
 

@@ -94,6 +94,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("ev", "join"): VOLUNTEERS,  # in the group only on that event's post: not this one
     **{("ev", a): VOLUNTEERS for a in ("leave", "out", "view")},
     **{(p, "*"): VOLUNTEERS | STAFF for p in ("pb", "rk", "sh", "df")},
+    # Issue 13, lists: a convenor is a volunteer (the service refuses others kindly).
+    ("cv", "fwd"): VOLUNTEERS,
+    **{("cvb", a): STAFF for a in ("all", "ok", "no", "ret")},
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -131,6 +134,9 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     "unlinkgroup": frozenset(),
     # Issue 13, lists.
     "helper": frozenset({R, R2}),
+    "convene": VOLUNTEERS,
+    "convenor": STAFF,
+    "batches": STAFF,
 }
 ARGS = {
     ("w", "settime"): "today",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Convenor, Grid, Staff, Volunteer
+from bot.db.models import Convenor, Grid, Staff, User, Volunteer
 from bot.db.tx import begin_write
 from bot.services import audit
 from bot.services.authz import staff_covers_grid
@@ -24,8 +24,26 @@ SCOPES = ("grid", "org")
 class ConvenorView:
     user_id: int
     name: str
+    telegram_id: int | None
     grid_name: str | None  # a grid's convenor
     branch: str | None  # a home organisation's convenor
+
+
+async def find_member(session: AsyncSession, who: str) -> int:
+    """A member named exactly ``who``, or with Telegram id ``who`` (as /myid shows it)."""
+    who = who.strip().lstrip("@")
+    if who.isdigit():
+        found = await session.scalar(select(User.id).where(User.telegram_id == int(who)))
+        ids = [found] if found is not None else []
+    else:
+        ids = list(
+            (await session.scalars(select(Volunteer.user_id).where(Volunteer.name == who))).all()
+        )
+    if len(ids) > 1:
+        raise UserError("convenor.ambiguous")
+    if not ids:
+        raise UserError("convenor.members_only")
+    return ids[0]
 
 
 async def _staff(session: AsyncSession, user_id: int) -> Staff:
@@ -85,7 +103,8 @@ async def dismiss(app: AppContext, session: AsyncSession, staff_user_id: int, us
 async def convenor_view(session: AsyncSession, user_id: int) -> ConvenorView | None:
     row = (
         await session.execute(
-            select(Convenor, Volunteer.name, Grid.name)
+            select(Convenor, Volunteer.name, Grid.name, User.telegram_id)
+            .join(User, User.id == Convenor.user_id)
             .outerjoin(Volunteer, Volunteer.user_id == Convenor.user_id)
             .outerjoin(Grid, Grid.id == Convenor.grid_id)
             .where(Convenor.user_id == user_id)
@@ -93,8 +112,8 @@ async def convenor_view(session: AsyncSession, user_id: int) -> ConvenorView | N
     ).one_or_none()
     if row is None:
         return None
-    convenor, name, grid_name = row
-    return ConvenorView(convenor.user_id, name or "", grid_name, convenor.branch)
+    convenor, name, grid_name, telegram_id = row
+    return ConvenorView(convenor.user_id, name or "", telegram_id, grid_name, convenor.branch)
 
 
 async def listing(session: AsyncSession, staff_user_id: int) -> list[ConvenorView]:

@@ -13,6 +13,7 @@ def routers() -> list[Router]:
     from handlers.staff import broadcasts as staff_broadcasts
     from handlers.staff import convenor as staff_convenor
     from handlers.staff import events as staff_events
+    from handlers.staff import lists as staff_lists
     from handlers.staff import points as staff_points
     from handlers.staff import reports as staff_reports
     from handlers.staff import tasks as staff_tasks
@@ -46,6 +47,7 @@ def routers() -> list[Router]:
         resident_tasks.router(),
         volunteer_helper.router(),  # issue 13 (lists): 党群接单
         staff_convenor.router(),  # issue 13 (lists): 召集人汇总
+        staff_lists.router(),  # issue 13 (lists): 三张清单
         relay.router(),
         resident_wishes.router(),  # free text becomes a wish: after every form
         group.quiet_router(),  # swallows group chatter nobody above wanted

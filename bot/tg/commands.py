@@ -50,6 +50,8 @@ BY_ROLE: dict[str, list[str]] = {
         "web",
         "convenor",
         "batches",
+        "resources",
+        "projects",
     ],
 }
 

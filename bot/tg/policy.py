@@ -194,6 +194,9 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     # Issue 13, lists: 召集人汇总 (the services check convenorship and grid scope).
     ("cv", "fwd"): Rule(VOLUNTEER),
     **{("cvb", a): _staff for a in ("all", "ok", "no", "ret")},
+    # 三张清单: resources and projects (the services check the staff member's grid).
+    **{("rs", a): _staff for a in ("off", "on")},
+    **{("pj", a): _staff for a in ("ms", "fin")},
 }
 
 _cmd = Rule(ANYONE)
@@ -243,6 +246,20 @@ COMMANDS: dict[str, Rule] = {
     "convene": Rule(VOLUNTEER, deny="authz.volunteers_only"),
     "convenor": Rule(STAFF, deny="errors.staff_only"),
     "batches": Rule(STAFF, deny="errors.staff_only"),
+    **{
+        c: Rule(STAFF, deny="errors.staff_only")
+        for c in (
+            "resources",
+            "resource",
+            "addresource",
+            "editresource",
+            "projects",
+            "project",
+            "newproject",
+            "milestone",
+            "projectlink",
+        )
+    },
 }
 
 

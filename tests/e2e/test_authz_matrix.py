@@ -97,6 +97,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # Issue 13, lists: a convenor is a volunteer (the service refuses others kindly).
     ("cv", "fwd"): VOLUNTEERS,
     **{("cvb", a): STAFF for a in ("all", "ok", "no", "ret")},
+    **{("rs", a): STAFF for a in ("off", "on")},
+    **{("pj", a): STAFF for a in ("ms", "fin")},
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -137,6 +139,20 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     "convene": VOLUNTEERS,
     "convenor": STAFF,
     "batches": STAFF,
+    **dict.fromkeys(
+        (
+            "resources",
+            "resource",
+            "addresource",
+            "editresource",
+            "projects",
+            "project",
+            "newproject",
+            "milestone",
+            "projectlink",
+        ),
+        STAFF,
+    ),
 }
 ARGS = {
     ("w", "settime"): "today",

@@ -310,7 +310,11 @@ async def listing(session: AsyncSession, grid_ids: frozenset[int] | None) -> lis
     return [await project_view(session, i) for i in ids]
 
 
+async def staff_scope(session: AsyncSession, staff_user_id: int) -> frozenset[int] | None:
+    """The grids a staff member's lists cover (None: every grid)."""
+    scope = _scope(await _staff(session, staff_user_id))
+    return None if scope is None else frozenset({scope})
+
+
 async def listing_for_staff(session: AsyncSession, staff_user_id: int) -> list[ProjectView]:
-    staff = await _staff(session, staff_user_id)
-    scope = _scope(staff)
-    return await listing(session, None if scope is None else frozenset({scope}))
+    return await listing(session, await staff_scope(session, staff_user_id))

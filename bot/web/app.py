@@ -175,6 +175,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         broadcasts,
         events,
         h5,
+        lists,
         overview,
         points,
         posters,
@@ -212,6 +213,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     points.routes(web_app)
     posters.routes(web_app)
     h5.routes(web_app)
+    lists.routes(web_app)  # issue 13: 三张清单
     return web_app
 
 

@@ -120,7 +120,7 @@ async def test_who_may_convene_and_verify(cw: World) -> None:
             await batches.approve_all(cw.app, session, other_staff, view.id)
         assert await batches.forwarded(session, other_staff) == []
         assert [b.id for b in await batches.forwarded(session, staff)] == [view.id]
-    assert scope.value.key == "points.not_your_grid"
+    assert scope.value.key == "convenor.not_your_grid"
     resident_helper = await cw.volunteer("居民志愿者", grid="G01")
     async with cw.app.sessions() as session:
         from bot.db.models import Volunteer

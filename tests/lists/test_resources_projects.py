@@ -51,7 +51,7 @@ async def test_parse_add_search_and_scope(world: World) -> None:
         assert hidden.value.key == "resources.unknown"
         with pytest.raises(UserError) as not_theirs:
             await resources.set_active(world.app, session, grid_staff, hall.id, False)
-        assert not_theirs.value.key == "points.not_your_grid"
+        assert not_theirs.value.key == "lists.not_your_grid"
 
 
 @pytest.mark.parametrize(
@@ -177,4 +177,4 @@ async def test_grid_staff_keep_their_own_projects(world: World) -> None:
             await projects.add_milestone(world.app, session, g2, mine.id, "越权")
         with pytest.raises(UserError) as shared_err:
             await projects.finish(world.app, session, g1, shared.id)
-    assert shared_err.value.key == "points.not_your_grid"
+    assert shared_err.value.key == "lists.not_your_grid"

@@ -119,7 +119,7 @@ async def _own_project(session: AsyncSession, staff_user_id: int, project_id: in
     if scope is not None and project.grid_id not in (None, scope):
         raise UserError("projects.unknown")
     if scope is not None and project.grid_id != scope:
-        raise UserError("points.not_your_grid")  # community-wide: community staff change it
+        raise UserError("lists.not_your_grid")  # community-wide: community staff change it
     return project
 
 

@@ -191,7 +191,7 @@ async def _editable(session: AsyncSession, staff_user_id: int, resource_id: int)
     if resource is None or not _may_see(staff, resource):
         raise UserError("resources.unknown")
     if not _may_edit(staff, resource):
-        raise UserError("points.not_your_grid")
+        raise UserError("lists.not_your_grid")
     return resource
 
 

@@ -173,7 +173,7 @@ async def _open_batch(session: AsyncSession, staff_user_id: int, batch_id: int) 
     if batch is None:
         raise UserError("convenor.batch_unknown")
     if not await staff_covers_grid(session, staff_user_id, batch.grid_id):
-        raise UserError("points.not_your_grid")
+        raise UserError("convenor.not_your_grid")
     if batch.status != BATCH_FORWARDED:
         raise UserError("convenor.batch_closed")
     return batch

@@ -198,17 +198,11 @@ async def reason_typed(
     text = message.text or ""
     try:
         if data.get("action") == "ret":
-            await batches.return_batch(app, session, actor.user_id, batch_id, text)
+            view = await batches.return_batch(app, session, actor.user_id, batch_id, text)
             answer = t("convenor.returned_staff", id=batch_id)
         else:
-            await batches.decide_item(
-                app,
-                session,
-                actor.user_id,
-                batch_id,
-                item,
-                approve=False,
-                reason=message.text or "",
+            view = await batches.decide_item(
+                app, session, actor.user_id, batch_id, item, approve=False, reason=text
             )
             answer = t("declare.rejected_staff", id=item)
     except UserError as err:
@@ -216,4 +210,5 @@ async def reason_typed(
             await state.clear()
         raise
     await state.clear()
-    await message.answer(answer)
+    card, markup = cards.batch_card(t, view)  # the batch as it is now, with what is left
+    await message.answer(f"{answer}\n\n{card}", reply_markup=markup)

@@ -234,3 +234,18 @@ async def test_batch_property_random_decisions(tmp_path: Path, steps: list[Step]
             assert len(entries) == (1 if item.status == "approved" else 0)
     finally:
         await w.engine.dispose()
+
+
+async def test_a_convenor_who_erases_their_data_leaves_no_summary(cw: World) -> None:
+    from bot.db.models import Convenor
+    from bot.services.people import actors
+
+    _, convenor, member, _ = await _setup(cw)
+    await _submit(cw, member)
+    async with cw.app.sessions() as session:
+        batch = await batches.forward(cw.app, session, convenor, "老周的汇总意见")
+    async with cw.app.sessions() as session:
+        await actors.erase_user(cw.app, session, convenor)
+    async with cw.app.sessions() as session:
+        assert await session.get(Convenor, convenor) is None
+        assert (await batches.batch_view(session, batch.id)).summary == ""

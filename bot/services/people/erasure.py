@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import (
     AuditEntry,
     CategoryCorrection,
+    Convenor,
     Declaration,
+    DeclarationBatch,
     Escalation,
     Offer,
     OutboxMessage,
@@ -95,3 +97,10 @@ async def erase_traces(session: AsyncSession, user_id: int) -> None:
         update(AuditEntry).where(AuditEntry.actor_id == user_id).values(detail={})
     )
     await session.execute(delete(ProcessedAction).where(ProcessedAction.user_id == user_id))
+    # Issue 13 (lists): no longer a convenor; the summaries they wrote are emptied.
+    await session.execute(delete(Convenor).where(Convenor.user_id == user_id))
+    await session.execute(
+        update(DeclarationBatch)
+        .where(DeclarationBatch.convenor_id == user_id)
+        .values(summary=ERASED)
+    )

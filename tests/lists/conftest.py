@@ -4,7 +4,7 @@ world) and tests/web (the dashboard's community)."""
 from __future__ import annotations
 
 from tests.e2e.conftest import admin, stage
-from tests.points.conftest import world
+from tests.points.conftest import both, world
 from tests.web.conftest import web
 
-__all__ = ["admin", "stage", "web", "world"]
+__all__ = ["admin", "both", "stage", "web", "world"]

@@ -75,6 +75,10 @@ async def test_declaration_batch_through_a_convenor(cstage: Stage) -> None:
     told = await li.expect("已通过核实", after=mark)
     assert "10 分" in told.text
     await zhou.expect("已核实", after=mark)
+    # A double tap on "approve all" is answered again and changes nothing.
+    again = await stage.fake.forge_press(admin.user, admin.id, listed.message_id, "cvb:all:1:0")
+    await stage.fake.wait_for(lambda: stage.fake.answer_for(again) is not None)
+    assert "汇总 #1 已全部处理" in (stage.fake.answer_for(again).text or "")  # type: ignore[union-attr]
     await admin.say("/batches", expect="没有待核实")
     async with stage.app.sessions() as session:
         batch = (await session.scalars(select(DeclarationBatch))).one()

@@ -17,7 +17,8 @@ from tests.points.conftest import World
 LINE = "场地|党群服务中心活动室|幸福社区党委|工作日 9:00-17:00|刘主任|0510-8123456|儿童,其他"
 
 
-async def test_parse_add_search_and_scope(world: World) -> None:
+async def test_parse_add_search_and_scope(both: World) -> None:
+    world = both
     staff = await world.staff("书记")
     grid_staff = await world.staff("网格员", grid="G01")
     other_grid = await world.staff("网格员二", grid="G02")
@@ -106,7 +107,8 @@ async def test_suggestions_follow_category_grid_and_switch(world: World) -> None
     assert edited.title == "工具箱和梯子" and edited.categories == ("repair", "environment")
 
 
-async def test_project_progress_links_and_report(world: World) -> None:
+async def test_project_progress_links_and_report(both: World) -> None:
+    world = both
     staff = await world.staff("书记")
     vol = await world.volunteer()
     title, owner, goal = projects.parse_project("银发助餐 | 王书记 | 为80岁以上独居老人送餐")

@@ -90,3 +90,5 @@ async def test_resident_volunteer_registers_claims_and_earns_points(
     # Staff see her in /rates, apart from the members' rates.
     reply = await admin.say("/rates", expect="群众志愿者")
     assert "1 人" in reply.text
+    stats = await admin.say("/stats", expect="近 30 天")
+    assert "在职党员 0 次，群众志愿者 1 次（群众志愿者 1 人）" in stats.text

@@ -5,6 +5,7 @@ volunteers (群众志愿者) did, so they appear in the outcome reports without 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -24,19 +25,23 @@ class KindFigures:
     points: int  # points awarded or adjusted in the period
 
 
-async def figures_by_kind(session: AsyncSession, period: Period) -> dict[str, KindFigures]:
+async def figures_by_kind(
+    session: AsyncSession, period: Period, grids: Collection[int] | None = None
+) -> dict[str, KindFigures]:
+    """By kind, the approved volunteers (living in ``grids``; None: all) and what they did."""
     served = await service_counts(session, period)
-    people = list(
-        await session.execute(
-            select(Volunteer.user_id, Volunteer.kind).where(Volunteer.status == "approved")
-        )
-    )
+    who = select(Volunteer.user_id, Volunteer.kind).where(Volunteer.status == "approved")
+    if grids is not None:
+        who = who.where(Volunteer.grid_id.in_(list(grids)))
+    people = list(await session.execute(who))
     points = dict(
         (
             await session.execute(
                 select(Volunteer.kind, func.coalesce(func.sum(LedgerEntry.amount), 0))
                 .join(LedgerEntry, LedgerEntry.user_id == Volunteer.user_id)
                 .where(
+                    Volunteer.status == "approved",
+                    *([] if grids is None else [Volunteer.grid_id.in_(list(grids))]),
                     LedgerEntry.kind.in_(POINT_KINDS),
                     LedgerEntry.created_at >= period.start,
                     LedgerEntry.created_at < period.end,

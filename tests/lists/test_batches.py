@@ -249,3 +249,32 @@ async def test_a_convenor_who_erases_their_data_leaves_no_summary(cw: World) -> 
     async with cw.app.sessions() as session:
         assert await session.get(Convenor, convenor) is None
         assert (await batches.batch_view(session, batch.id)).summary == ""
+
+
+async def test_staff_list_waits_for_the_convenor_then_shows_nothing_twice(cw: World) -> None:
+    """With convenors, staff's pending list (the dashboard) leaves out what a convenor still
+    gathers; a forwarded batch's items are back in it; without a convenor, as before."""
+    _, convenor, member, _ = await _setup(cw)
+    lone = await cw.volunteer("河西党员", grid="G09")
+    lone_branch = "河西支部"
+    async with cw.app.sessions() as session:
+        from bot.db.models import Volunteer
+
+        row = await session.get(Volunteer, lone)
+        assert row is not None
+        row.branch = lone_branch
+        await session.commit()
+    gathered = await _submit(cw, member)
+    direct = await _submit(cw, lone)  # nobody gathers G09 or 河西支部: staff review it
+    community = await cw.staff("书记")
+
+    async def listed() -> list[int]:
+        async with cw.app.sessions() as session:
+            views = await declarations.pending(session, community, via_convenor=True)
+            return [v.id for v in views]
+
+    assert await listed() == [direct]
+    async with cw.app.sessions() as session:
+        assert [v.id for v in await declarations.pending(session, community)] == [gathered, direct]
+        await batches.forward(cw.app, session, convenor, "一条")
+    assert await listed() == [gathered, direct]

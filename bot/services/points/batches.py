@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Convenor, DeclarationBatch, DeclarationBatchItem, Grid, Volunteer
@@ -24,7 +24,7 @@ from bot.services.errors import UserError
 from bot.services.notices import Notice
 from bot.services.people.registration import staff_for_grid
 from bot.services.points import batch_states, declarations
-from bot.services.points.convenors import require_convenor
+from bot.services.points.convenors import in_open_batch, require_convenor
 from bot.services.points.declarations import DeclarationView
 
 SUMMARY_MAX = 300
@@ -47,18 +47,6 @@ class BatchView:
         return [d for d in self.items if d.status == DECLARATION_PENDING]
 
 
-def _in_open_batch() -> ColumnElement[bool]:
-    """The declaration sits in a batch staff have (forwarded) or have verified."""
-    return exists(
-        select(DeclarationBatchItem.declaration_id)
-        .join(DeclarationBatch, DeclarationBatch.id == DeclarationBatchItem.batch_id)
-        .where(
-            DeclarationBatchItem.declaration_id == Declaration.id,
-            DeclarationBatch.status.in_((BATCH_FORWARDED, BATCH_VERIFIED)),
-        )
-    )
-
-
 def _group_of(convenor: Convenor) -> ColumnElement[bool]:
     if convenor.grid_id is not None:
         return Declaration.grid_id == convenor.grid_id
@@ -76,7 +64,7 @@ async def waiting(session: AsyncSession, convenor_user_id: int) -> list[Declarat
                 Declaration.status == DECLARATION_PENDING,
                 Declaration.user_id != convenor_user_id,
                 _group_of(convenor),
-                ~_in_open_batch(),
+                ~in_open_batch(),
             )
             .order_by(Declaration.id)
             .limit(BATCH_MAX)

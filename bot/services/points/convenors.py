@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Convenor, Grid, Staff, User, Volunteer
+from bot.db.models import (
+    Convenor,
+    DeclarationBatch,
+    DeclarationBatchItem,
+    Grid,
+    Staff,
+    User,
+    Volunteer,
+)
+from bot.db.models.lists import BATCH_FORWARDED, BATCH_VERIFIED
+from bot.db.models.points import Declaration
 from bot.db.tx import begin_write
 from bot.services import audit
 from bot.services.authz import staff_covers_grid
@@ -147,3 +157,37 @@ async def convenors_for(app: AppContext, session: AsyncSession, volunteer: Volun
         .order_by(Convenor.user_id)
     )
     return list(rows.all())
+
+
+def in_open_batch() -> ColumnElement[bool]:
+    """The declaration sits in a batch staff have (forwarded) or have verified."""
+    return exists(
+        select(DeclarationBatchItem.declaration_id)
+        .join(DeclarationBatch, DeclarationBatch.id == DeclarationBatchItem.batch_id)
+        .where(
+            DeclarationBatchItem.declaration_id == Declaration.id,
+            DeclarationBatch.status.in_((BATCH_FORWARDED, BATCH_VERIFIED)),
+        )
+    )
+
+
+def awaiting_convenor() -> ColumnElement[bool]:
+    """A pending declaration that a convenor (not its author) gathers and has not forwarded:
+    staff's own list leaves it out when the community works with convenors."""
+    branch = (
+        select(Volunteer.branch)
+        .where(Volunteer.user_id == Declaration.user_id)
+        .correlate(Declaration)
+        .scalar_subquery()
+    )
+    covered = exists(
+        select(Convenor.user_id)
+        .correlate(Declaration)
+        .where(
+            Convenor.user_id != Declaration.user_id,
+            or_(
+                Convenor.grid_id == Declaration.grid_id, Convenor.branch == branch.scalar_subquery()
+            ),
+        )
+    )
+    return covered & ~in_open_batch()

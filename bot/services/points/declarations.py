@@ -171,7 +171,10 @@ async def _reviewable(
     return declaration
 
 
-async def pending(session: AsyncSession, staff_user_id: int) -> list[DeclarationView]:
+async def pending(
+    session: AsyncSession, staff_user_id: int, *, via_convenor: bool = False
+) -> list[DeclarationView]:
+    """Pending declarations for staff; with convenors (config), those still with one wait."""
     staff = await session.get(Staff, staff_user_id)
     if staff is None:
         raise UserError("errors.staff_only")
@@ -183,6 +186,8 @@ async def pending(session: AsyncSession, staff_user_id: int) -> list[Declaration
     )
     if staff.scope == "grid":
         stmt = stmt.where(Declaration.grid_id == staff.grid_id)
+    if via_convenor:
+        stmt = stmt.where(~convenors.awaiting_convenor())
     ids = (await session.scalars(stmt)).all()
     return [await declaration_view(session, i) for i in ids]
 

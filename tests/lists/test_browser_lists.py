@@ -86,16 +86,17 @@ async def test_lists_page_in_a_browser(wstage: Stage, chromium: object, tmp_path
     await page.fill("input[name=categories]", "维修")
     await page.click("form[action='/lists/resources'] button")
     await page.wait_for_selector("text=电工工具箱")
-    row = page.locator("table.list tbody tr").first
+    row = page.locator("#resources tbody tr").first
     assert "家居维修" in await row.inner_text() and "13900001111" in await row.inner_text()
+    assert "家居维修\t0\t1" in await page.locator("#needs").inner_text()  # offered, not needed
     await page.fill("input[name=q]", "法律")
     await page.click("form.filters[method=get] button")
     await page.wait_for_url(re.compile(r".*/lists\?q=.*"))
-    assert "电工工具箱" not in await page.locator("table.list").first.inner_text()
+    assert "电工工具箱" not in await page.locator("#resources").inner_text()
     await page.goto(f"{base}/lists")
     await page.click("text=停用")
     await page.wait_for_selector("text=重新启用")
-    projects_table = page.locator("table.list").nth(1)
+    projects_table = page.locator("#projects")
     text = await projects_table.inner_text()
     assert "银发助餐" in text and "50%" in text and "1/2 (+1)" in text
     await page.screenshot(path=str(tmp_path / "lists.png"), full_page=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.db.models import Wish
 from bot.services.lists import projects
 from tests.web.conftest import Web
 
@@ -41,6 +42,19 @@ async def test_lists_page_adds_searches_and_switches(web: Web) -> None:
             "/lists/resources", data={**form, "csrf": csrf, "categories": "不存在"}
         )
         assert "不认识的类别" in await bad.text()
+        tutoring = await web.wish("G01", "孩子作业没人辅导")
+        async with web.app.sessions() as session:
+            row = await session.get(Wish, tutoring)
+            assert row is not None
+            row.category = "children"
+            await session.commit()
+        await web.wish("G02", "水管漏了")  # repair: no resource for it yet
+        needs = await (await client.get("/lists")).text()
+        table = needs[needs.index('class="data list needs"') :]
+        assert re.search(r"儿童关爱与辅导</td><td>1</td><td>1</td>", table)
+        assert re.search(r"家居维修</td><td>1</td><td><strong>0</strong>", table)
+        grid_needs = await (await grid_client.get("/lists")).text()
+        assert "家居维修" not in grid_needs[: grid_needs.index("资源清单</h2>")]  # G02's
         html = await (await client.get("/lists?q=活动室")).text()
         assert "党群服务中心活动室" in html and "0510-8123456" in html and "儿童关爱与辅导" in html
         assert "党群服务中心活动室" not in await (await client.get("/lists?q=法律")).text()

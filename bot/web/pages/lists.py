@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bot.i18n import Translator
 from bot.services.errors import UserError
-from bot.services.lists import resources
+from bot.services.lists import needs, resources
 from bot.services.reports import evaluations
 from bot.services.reports.projects import project_lines
 from bot.web.app import ctx, page, staff_only
@@ -26,6 +26,7 @@ async def _render(request: web.Request, viewer: Viewer, error: str = "") -> web.
             app, session, viewer.grid_ids, query, include_inactive=may_act(viewer)
         )
         projects = await project_lines(session, viewer.grid_ids, period)
+        need_lines = await needs.needs_by_category(session, viewer.grid_ids)
     t = Translator(viewer.language)
     categories = {c.id: c.name(t.lang) for c in app.settings.categories.resolved}
     return page(
@@ -35,6 +36,7 @@ async def _render(request: web.Request, viewer: Viewer, error: str = "") -> web.
         query=query,
         resources=found,
         projects=projects,
+        needs=need_lines,
         period=period.label,
         categories=categories,
         kinds=resources.KIND_WORDS,

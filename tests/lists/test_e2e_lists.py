@@ -60,3 +60,27 @@ async def test_project_from_creation_to_report(stage: Stage, admin: Person) -> N
     assert "银发助餐（王书记）" in report.text and "里程碑 1/2，本月完成 1" in report.text
     await admin.press("🏁 项目完成", message_id=card.message_id, expect="已完成")
     await admin.say("/projects", expect="进度 100%")
+
+
+async def test_a_redelivered_add_creates_one_resource_and_one_project(
+    stage: Stage, admin: Person
+) -> None:
+    from sqlalchemy import func, select
+
+    from bot.db.models import Project, Resource
+
+    await admin.say("/start")
+    first = await admin.say("/addresource 场地 | 活动室 | 社区党委", expect="已加入资源清单")
+    mark = stage.fake.mark()
+    await stage.fake.redeliver_last(admin.user)
+    again = await admin.expect("资源", after=mark)
+    await stage.fake.settle(timeout=10)
+    assert again.text == first.text
+    made = await admin.say("/newproject 楼道微更新 | 李书记", expect="已建项目 #1")
+    mark = stage.fake.mark()
+    await stage.fake.redeliver_last(admin.user)
+    assert (await admin.expect("项目", after=mark)).text == made.text
+    await stage.fake.settle(timeout=10)
+    async with stage.app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Resource)) == 1
+        assert await session.scalar(select(func.count()).select_from(Project)) == 1

@@ -259,6 +259,9 @@ class PointsConfig(_Section):
     cap_per_week: int = Field(default=200, ge=0)
     expiry: Literal["never", "end_of_next_year"] = "never"
     declaration_max_points: int = Field(default=20, ge=0)
+    # 召集人汇总: declarations go to the convenor of the member's grid or home organisation,
+    # who forwards them in a batch; off: staff review each one directly (one step).
+    declarations_via_convenor: bool = False
 
 
 class SlotConfig(_Section):

@@ -14,9 +14,11 @@ def routers() -> list[Router]:
     from handlers.resident import wishes as resident_wishes
     from handlers.staff import broadcast_progress as staff_broadcast_progress
     from handlers.staff import broadcasts as staff_broadcasts
+    from handlers.staff import convenor as staff_convenor
     from handlers.staff import event_desk as staff_event_desk
     from handlers.staff import events as staff_events
     from handlers.staff import forresident as staff_forresident
+    from handlers.staff import lists as staff_lists
     from handlers.staff import patrols as staff_patrols
     from handlers.staff import points as staff_points
     from handlers.staff import posts as staff_posts
@@ -30,6 +32,7 @@ def routers() -> list[Router]:
     from handlers.volunteer import event_ratings as volunteer_event_ratings
     from handlers.volunteer import events as volunteer_events
     from handlers.volunteer import hazards as volunteer_hazards
+    from handlers.volunteer import helper as volunteer_helper
     from handlers.volunteer import patrols as volunteer_patrols
     from handlers.volunteer import points as volunteer_points
     from handlers.volunteer import posts as volunteer_posts
@@ -64,6 +67,9 @@ def routers() -> list[Router]:
         volunteer_patrols.router(),
         volunteer_hazards.router(),
         volunteer_posts.router(),
+        volunteer_helper.router(),  # issue 13 (lists): 党群接单
+        staff_convenor.router(),  # issue 13 (lists): 召集人汇总
+        staff_lists.router(),  # issue 13 (lists): 三张清单
         relay.router(),
         staff_suggestions.router(),  # before the free text that becomes a wish
         resident_suggestions.router(),

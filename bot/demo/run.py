@@ -29,6 +29,7 @@ from bot.db.models import User
 from bot.demo import forres as demo_forres
 from bot.demo.history import seed_history
 from bot.demo.patrol import patrol_scene
+from bot.demo.resident_helper import resident_helps
 from bot.demo.stage import Person, Stage, stage_settings
 from bot.demo.summary import SHOWN, summary_counts, summary_lines
 from bot.fakeapi.records import BotMessage, Event
@@ -405,6 +406,7 @@ async def script(
     await admin.say(f"/evaluation {today.year}Q{(today.month - 1) // 3 + 1}", expect="每季一评")
     await stage.fake.settle()
 
+    await resident_helps(stage, log, admin, ann, liu)  # 党群接单
     return await summary_counts(stage)
 
 

@@ -37,7 +37,7 @@ async def summary_counts(stage: Stage) -> dict[str, int]:
                 await session.scalar(
                     select(func.count())
                     .select_from(Volunteer)
-                    .where(Volunteer.status == "approved")
+                    .where(Volunteer.status == "approved", Volunteer.kind == "member")
                 )
                 or 0
             ),

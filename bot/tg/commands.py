@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 BASE = ["start", "help", "me", "language", "cancel", "delete_me", "myid"]
 BY_ROLE: dict[str, list[str]] = {
-    actors.ROLE_RESIDENT: ["wish", "mywishes", "suggest"],
+    actors.ROLE_RESIDENT: ["wish", "mywishes", "suggest", "helper"],
     actors.ROLE_VOLUNTEER: [
         "mytasks",
         "availability",
@@ -30,6 +30,7 @@ BY_ROLE: dict[str, list[str]] = {
         "patrols",
         "hazard",
         "posts",
+        "convene",
     ],
     actors.ROLE_STAFF: [
         "queue",
@@ -57,6 +58,10 @@ BY_ROLE: dict[str, list[str]] = {
         "posts",
         "newpost",
         "patrolstats",
+        "convenor",
+        "batches",
+        "resources",
+        "projects",
     ],
 }
 

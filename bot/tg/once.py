@@ -35,6 +35,8 @@ KEYED = (
     "fr:conf:",  # confirm a finished task with the resident in person
     "ptf:go:yes",  # publish a patrol shift
     "pof:go:yes",  # create a standing post
+    "cvb:all:",  # approve a convenor's batch (issue 13, lists)
+    "cvb:ok:",  # approve one item of it
 )
 
 

@@ -42,6 +42,7 @@ from bot.tg.callbacks import (
 from bot.tg.callbacks_broadcast import BroadcastCb, BroadcastFormCb
 from bot.tg.callbacks_events import EventCb, EventFormCb, EventRateCb, EventStaffCb
 from bot.tg.callbacks_forres import ForResCb
+from bot.tg.callbacks_lists import BatchCb, ConveneCb, ProjectCb, ResourceCb
 from bot.tg.callbacks_patrols import (
     HazardCb,
     HazardFormCb,
@@ -133,6 +134,10 @@ CALLBACK_CLASSES: dict[str, type[CallbackData]] = {
         PostCb,
         PostStaffCb,
         PostFormCb,
+        ConveneCb,  # issue 13, lists
+        BatchCb,
+        ResourceCb,
+        ProjectCb,
     )
 }
 
@@ -245,6 +250,12 @@ CALLBACKS: dict[tuple[str, str], Rule] = {
     ("po", ANY_ACTION): Rule(VOLUNTEER, deny="posts.members_only"),
     ("pos", ANY_ACTION): _staff,
     ("pof", ANY_ACTION): _staff,
+    # Issue 13, lists: 召集人汇总 (the services check convenorship and grid scope).
+    ("cv", "fwd"): Rule(VOLUNTEER),
+    **{("cvb", a): _staff for a in ("all", "ok", "no", "ret")},
+    # 三张清单: resources and projects (the services check the staff member's grid).
+    **{("rs", a): _staff for a in ("off", "on")},
+    **{("pj", a): _staff for a in ("ms", "fin")},
 }
 
 _cmd = Rule(ANYONE)
@@ -297,6 +308,25 @@ COMMANDS: dict[str, Rule] = {
     "hazard": Rule(VOLUNTEER_OR_STAFF, deny="patrols.patrollers_only"),
     "posts": Rule(VOLUNTEER_OR_STAFF, deny="posts.members_only"),
     **{c: Rule(STAFF, deny="errors.staff_only") for c in ("newpatrol", "newpost", "patrolstats")},
+    # Issue 13, lists: 党群接单 (a resident signs up to help).
+    "helper": Rule(RESIDENT, deny="helper.residents_only"),
+    "convene": Rule(VOLUNTEER, deny="authz.volunteers_only"),
+    "convenor": Rule(STAFF, deny="errors.staff_only"),
+    "batches": Rule(STAFF, deny="errors.staff_only"),
+    **{
+        c: Rule(STAFF, deny="errors.staff_only")
+        for c in (
+            "resources",
+            "resource",
+            "addresource",
+            "editresource",
+            "projects",
+            "project",
+            "newproject",
+            "milestone",
+            "projectlink",
+        )
+    },
 }
 
 

@@ -70,6 +70,8 @@ async def volunteer_review_card(
         max_tasks=volunteer.max_active_tasks,
         status=t(f"status.volunteer.{volunteer.status}"),
     )
+    if volunteer.kind == "resident":  # 党群接单: a resident volunteer, no unit or branch
+        text = f"{t('helper.card_badge')}\n{text}"
     markup = None
     if volunteer.status == "pending":
         markup = kb.rows(

@@ -16,6 +16,7 @@ from bot.services.intake.web_form import call_backs
 from bot.services.privacy import mask_personal
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import WishCb
+from bot.tg.list_cards import resource_hint
 from bot.tg.render import Rendered, renderer
 
 
@@ -193,6 +194,7 @@ async def staff_card(
         where = t("duplicate.same_building" if duplicate.same_building else "duplicate.same_grid")
         text += "\n" + t("duplicate.hint", into=duplicate.wish_id, where=where)
     into = duplicate.wish_id if duplicate else None
+    text += await resource_hint(session, app, t, wish)  # 三张清单: matching resources
     return Rendered(text, staff_buttons(t, wish, into), photo=wish.photo_file_id)
 
 

@@ -174,6 +174,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         events,
         forresident,
         h5,
+        lists,
         overview,
         patrols,
         points,
@@ -226,6 +227,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     suggestions.routes(web_app)
     forresident.routes(web_app)
     patrols.routes(web_app)  # 治安巡查 and standing posts (issue 13)
+    lists.routes(web_app)  # issue 13: 三张清单
     return web_app
 
 

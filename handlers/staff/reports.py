@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from aiogram import Bot, Router
@@ -24,7 +25,7 @@ from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.services.people.roster import RosterCheck
 from bot.services.people.roster_file import MAX_BYTES as ROSTER_MAX_BYTES
 from bot.services.people.roster_rows import RowIssue
-from bot.services.reports import evaluations, xlsx
+from bot.services.reports import evaluations, kinds, xlsx
 from bot.services.reports import rates as rates_service
 from bot.services.reports.evaluations import EvaluationRow
 from bot.services.reports.rates import RateLine
@@ -273,13 +274,17 @@ async def rates(
 ) -> None:
     year, month = evaluations.parse_month(command.args, app.now(), app.settings.tz)
     report = await rates_service.rates(app, session, year, month)
+    period = evaluations.month_period(app.settings.tz, year, month)
+    helpers = (await kinds.figures_by_kind(session, period))["resident"]
+    helper_line = t("helper.rates_line", **asdict(helpers))  # 党群接单: not in the rates
     if not report.communities:
-        await message.answer(t("reports.rates_empty"))
+        await message.answer(f"{t('reports.rates_empty')}\n\n{helper_line}")
         return
     lines = [t("reports.rates_header", period=report.period)]
     for community in report.communities:
         lines += ["", rate_line(t, community)]
         lines += [rate_line(t, g) for g in report.grids if g.community == community.community]
+    lines += ["", helper_line]
     await message.answer(_fit(lines, t))
 
 

@@ -13,6 +13,8 @@ from bot.i18n import Translator
 from bot.services import web_access
 from bot.services.context import AppContext
 from bot.services.people.actors import ROLE_STAFF, Actor
+from bot.services.reports import kinds
+from bot.services.reports.evaluations import Period
 from bot.services.reports.outcomes import outcome_figures
 from bot.tg.filters import HasRole, PrivateChat
 
@@ -65,6 +67,15 @@ async def stats(
         ratings=o.ratings,
         serving=o.volunteers_serving,
         max=o.tasks_per_volunteer_max,
+    )
+    period = Period(now - timedelta(days=30), now + timedelta(seconds=1), "30d")
+    by_kind = await kinds.figures_by_kind(session, period, grids)  # 党群接单: side by side
+    await session.rollback()
+    text += "\n" + t(
+        "helper.stats_line",
+        member=by_kind["member"].services,
+        resident=by_kind["resident"].services,
+        helpers=by_kind["resident"].approved,
     )
     if app.settings.web.enabled:
         text += "\n" + t("web.stats_link", url=f"{app.settings.web.base_url}/overview")

@@ -114,6 +114,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     **{(p, "*"): STAFF for p in ("pts", "ptf", "pos", "pof")},
     **{("hz", a): STAFF for a in ("wish", "esc", "esd", "no")},
     ("po", "*"): VOLUNTEERS,
+    # Issue 13, lists: a convenor is a volunteer (the service refuses others kindly).
+    ("cv", "fwd"): VOLUNTEERS,
+    **{("cvb", a): STAFF for a in ("all", "ok", "no", "ret")},
+    **{("rs", a): STAFF for a in ("off", "on")},
+    **{("pj", a): STAFF for a in ("ms", "fin")},
 }
 
 EVERYONE_PRIVATE = PRIVATE
@@ -154,6 +159,25 @@ EXPECTED_COMMANDS: dict[str, frozenset[str]] = {
     "forresident": VOLUNTEERS | STAFF,
     **dict.fromkeys(("patrols", "hazard", "posts"), VOLUNTEERS | STAFF),
     **dict.fromkeys(("newpatrol", "newpost", "patrolstats"), STAFF),
+    # Issue 13, lists.
+    "helper": frozenset({R, R2}),
+    "convene": VOLUNTEERS,
+    "convenor": STAFF,
+    "batches": STAFF,
+    **dict.fromkeys(
+        (
+            "resources",
+            "resource",
+            "addresource",
+            "editresource",
+            "projects",
+            "project",
+            "newproject",
+            "milestone",
+            "projectlink",
+        ),
+        STAFF,
+    ),
 }
 ARGS = {
     ("w", "settime"): "today",

@@ -5,6 +5,15 @@ from bot.db.models.delivery import Broadcast, OutboxMessage
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
 from bot.db.models.feedback import EventRating, Suggestion, SuggestionEvent
 from bot.db.models.forres import ProxyFiling, ResidentConsent
+from bot.db.models.lists import (
+    Convenor,
+    DeclarationBatch,
+    DeclarationBatchItem,
+    Project,
+    ProjectLink,
+    ProjectMilestone,
+    Resource,
+)
 from bot.db.models.patrols import (
     Hazard,
     PatrolCheckinCode,
@@ -36,8 +45,11 @@ __all__ = [
     "AuditEntry",
     "Broadcast",
     "CategoryCorrection",
+    "Convenor",
     "ConversationState",
     "Declaration",
+    "DeclarationBatch",
+    "DeclarationBatchItem",
     "DisplayToken",
     "DutyReminder",
     "Escalation",
@@ -60,11 +72,15 @@ __all__ = [
     "PostCheckin",
     "PostTerm",
     "ProcessedAction",
+    "Project",
+    "ProjectLink",
+    "ProjectMilestone",
     "ProxyFiling",
     "Redemption",
     "RelayMessage",
     "Resident",
     "ResidentConsent",
+    "Resource",
     "Reward",
     "RosterBatch",
     "RosterEntry",

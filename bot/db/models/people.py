@@ -87,6 +87,9 @@ class Volunteer(Base):
     paused_until: Mapped[datetime | None]
     public_board: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # 党群接单: "member" (在职党员, counted in 报到率/活动率 and evaluations) or "resident"
+    # (群众志愿者: claims and earns points the same, counted only in outcome figures).
+    kind: Mapped[str] = mapped_column(String(12), default="member", server_default="member")
 
     user: Mapped[User] = relationship(back_populates="volunteer", foreign_keys=[user_id])
     grid: Mapped[Grid] = relationship(lazy="selectin")

@@ -14,7 +14,9 @@ from bot.db.base import utcnow
 from bot.db.models import (
     AuditEntry,
     CategoryCorrection,
+    Convenor,
     Declaration,
+    DeclarationBatch,
     Escalation,
     Offer,
     OutboxMessage,
@@ -100,6 +102,13 @@ async def erase_traces(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(ProcessedAction).where(ProcessedAction.user_id == user_id))
     # Their suggestions (社情民意) and event comments: the words go, the counts stay.
     await erase_feedback(session, user_id)
+    # Issue 13 (lists): no longer a convenor; the summaries they wrote are emptied.
+    await session.execute(delete(Convenor).where(Convenor.user_id == user_id))
+    await session.execute(
+        update(DeclarationBatch)
+        .where(DeclarationBatch.convenor_id == user_id)
+        .values(summary=ERASED)
+    )
     await _erase_patrol_traces(session, user_id)
 
 

@@ -41,6 +41,7 @@ class VolunteerForm:
     availability: list[str] = field(default_factory=list)
     max_active_tasks: int = 2
     building: str | None = None
+    kind: str = "member"  # member (在职党员) | resident (群众志愿者, issue 13)
 
 
 def clean_text(value: str, max_len: int, error_key: str) -> str:
@@ -144,6 +145,7 @@ async def register_volunteer(
     volunteer.specialties = form.specialties
     volunteer.availability = list(form.availability)
     volunteer.max_active_tasks = form.max_active_tasks
+    volunteer.kind = form.kind
     volunteer.reject_reason = None
     if preapproved_by is not None:
         volunteer.status = "approved"

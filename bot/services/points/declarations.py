@@ -22,7 +22,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
 from bot.services.people.registration import staff_for_grid
-from bot.services.points import ledger
+from bot.services.points import convenors, ledger
 from matching.classify import CategorySpec, Classifier
 
 WHAT_MAX = 300
@@ -112,11 +112,17 @@ async def submit(
     session.add(declaration)
     await session.flush()
     audit.record(session, user_id, "declaration.submit", "declaration", declaration.id)
-    reviewers = await staff_for_grid(session, volunteer.grid_id)
+    # 召集人汇总 (config): the group's convenor gathers it first; else staff review it.
+    gatherers = await convenors.convenors_for(app, session, volunteer)
+    reviewers = [] if gatherers else await staff_for_grid(session, volunteer.grid_id)
     await session.commit()
     for staff_id in reviewers:
         await app.notifier.notify(
             staff_id, Notice("declare.review", {"declaration_id": declaration.id})
+        )
+    for convenor_id in gatherers:
+        await app.notifier.notify(
+            convenor_id, Notice("convenor.declared", {"name": volunteer.name, "what": what})
         )
     return await declaration_view(session, declaration.id)
 
@@ -165,7 +171,10 @@ async def _reviewable(
     return declaration
 
 
-async def pending(session: AsyncSession, staff_user_id: int) -> list[DeclarationView]:
+async def pending(
+    session: AsyncSession, staff_user_id: int, *, via_convenor: bool = False
+) -> list[DeclarationView]:
+    """Pending declarations for staff; with convenors (config), those still with one wait."""
     staff = await session.get(Staff, staff_user_id)
     if staff is None:
         raise UserError("errors.staff_only")
@@ -177,6 +186,8 @@ async def pending(session: AsyncSession, staff_user_id: int) -> list[Declaration
     )
     if staff.scope == "grid":
         stmt = stmt.where(Declaration.grid_id == staff.grid_id)
+    if via_convenor:
+        stmt = stmt.where(~convenors.awaiting_convenor())
     ids = (await session.scalars(stmt)).all()
     return [await declaration_view(session, i) for i in ids]
 

@@ -34,6 +34,7 @@ from bot.delivery import outbox
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
+from bot.services.people.helpers import KIND_MEMBER
 
 COMPLETED = ("confirmed", "verified", "closed")
 OPENED_TO_VOLUNTEERS = ("approved", "offered")
@@ -261,7 +262,11 @@ async def evaluate(app: AppContext, session: AsyncSession, period: Period) -> li
     ratings = await _ratings(session, period)
     response = await _response_hours(session, period)
     active = set(services) | set(points)
-    people = await session.execute(select(Volunteer, Grid).join(Grid, Grid.id == Volunteer.grid_id))
+    people = await session.execute(
+        select(Volunteer, Grid)
+        .join(Grid, Grid.id == Volunteer.grid_id)
+        .where(Volunteer.kind == KIND_MEMBER)  # resident volunteers: not a party evaluation
+    )
     rows: list[EvaluationRow] = []
     for volunteer, grid in people:
         uid = volunteer.user_id
@@ -321,7 +326,9 @@ async def members_without_service(app: AppContext, session: AsyncSession, year: 
     period = year_period(app.settings.tz, year)
     served = await service_counts(session, period)
     approved = await session.scalars(
-        select(Volunteer.user_id).where(Volunteer.status == "approved").order_by(Volunteer.user_id)
+        select(Volunteer.user_id)
+        .where(Volunteer.status == "approved", Volunteer.kind == KIND_MEMBER)
+        .order_by(Volunteer.user_id)
     )
     return [uid for uid in approved if served.get(uid, 0) == 0]
 

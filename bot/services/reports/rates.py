@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Grid, Volunteer
 from bot.db.models.roster import RosterEntry
 from bot.services.context import AppContext
+from bot.services.people.helpers import KIND_MEMBER
 from bot.services.people.roster import link_registrations
 from bot.services.reports.evaluations import month_period, service_counts
 
@@ -55,7 +56,11 @@ async def rate_lines(app: AppContext, session: AsyncSession, year: int, month: i
         await session.execute(
             select(Grid, RosterEntry.matched_user_id, Volunteer.status)
             .join(RosterEntry, RosterEntry.grid_id == Grid.id)
-            .outerjoin(Volunteer, Volunteer.user_id == RosterEntry.matched_user_id)
+            .outerjoin(
+                Volunteer,
+                (Volunteer.user_id == RosterEntry.matched_user_id)
+                & (Volunteer.kind == KIND_MEMBER),  # resident volunteers have no duty to count
+            )
         )
     )
     # No roster, no rates: spare counting a month of services (the dashboard asks every view).

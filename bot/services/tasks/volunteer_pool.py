@@ -132,6 +132,7 @@ async def build_pool(
                 Volunteer.grid_id,
                 Volunteer.building,
                 Volunteer.max_active_tasks,
+                Volunteer.kind,
             )
             .join(User, User.id == Volunteer.user_id)
             .where(*where)
@@ -214,7 +215,8 @@ async def build_pool(
                 else NEWCOMER_COMPLETION,
                 rating_avg=ratings.get(uid, NEWCOMER_RATING),
                 declines_recent=declined.get(uid, 0),
-                served_this_year=served_year.get(uid, 0) > 0,
+                # The yearly duty is a party member's: a resident volunteer gets no duty boost.
+                served_this_year=served_year.get(uid, 0) > 0 or volunteer.kind == "resident",
                 user_id=uid,
             )
         )

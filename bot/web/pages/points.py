@@ -35,7 +35,11 @@ async def points_page(request: web.Request) -> web.StreamResponse:
         if isinstance(ledger, web.Response):  # the CSV / XLSX download
             return ledger
         waiting = list(await session.execute(pickups))
-        pending = await declarations.pending(session, viewer.user_id or 0)
+        pending = await declarations.pending(
+            session,
+            viewer.user_id or 0,
+            via_convenor=app.settings.points.declarations_via_convenor,  # 召集人汇总 first
+        )
         rewards = await shop.list_rewards(session, for_volunteers=False)
     return page(
         request,

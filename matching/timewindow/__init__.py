@@ -19,7 +19,8 @@ Choices (the text rarely says enough; these are the readings residents usually m
   the Wednesday of the next calendar week, 下下周三 the one after, 上周三 the last.
 - 周末 / 这(个)周末 / this weekend is Saturday 00:00 to Monday 00:00 of the current week; on
   a Saturday or Sunday, what is left of the weekend in progress (from now); 下周末 / next
-  weekend the following one. A part of day with a multi-day span (周末上午) applies to the
+  weekend the following one, 上周末 the last one (whole, in the past, like 上周六). A part of
+  day with a multi-day span (周末上午) applies to the
   span's first day.
 - Festivals: 春节/过年, 除夕, 元宵, 端午, 中秋, 重阳, 腊八, 小年 (lunar, via `lunardate`), 清明
   (the solar term), 国庆/十一长假, 五一, 元旦: the next one, today included. "X前" is [now, X);

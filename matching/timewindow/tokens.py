@@ -72,5 +72,7 @@ def span_token(match: re.Match[str], start: datetime, end: datetime) -> Token:
 
 def weekend_token(match: re.Match[str], now: datetime, week_offset: int) -> Token:
     saturday = monday_of(now.date()) + timedelta(days=7 * week_offset + 5)
-    start = max(at(saturday, now), now)  # a weekend in progress: what is left of it
-    return span_token(match, start, at(saturday + timedelta(days=2), now))
+    start, end = at(saturday, now), at(saturday + timedelta(days=2), now)
+    if start < now < end:  # a weekend in progress: what is left of it (a past one stays whole)
+        start = now
+    return span_token(match, start, end)

@@ -42,6 +42,9 @@ WINDOWS: list[tuple[datetime, str, str | None, str | None]] = [
     (SUNDAY_NIGHT, "这个周末", "2026-11-22 21:30", "2026-11-23 00:00"),
     (SUNDAY_NIGHT, "周末", "2026-11-22 21:30", "2026-11-23 00:00"),
     (SUNDAY_NIGHT, "下周末", "2026-11-28 00:00", "2026-11-30 00:00"),
+    # Last weekend is past and whole, like 上周六 (it was clipped to "now" and ended before it).
+    (SUNDAY_NIGHT, "上周末", "2026-11-14 00:00", "2026-11-16 00:00"),
+    (SUNDAY_1AM, "上周末水管坏了", "2026-11-21 00:00", "2026-11-23 00:00"),
     (SUNDAY_NIGHT, "月底前", "2026-11-22 21:30", "2026-12-01 00:00"),
     (SUNDAY_NIGHT, "月底", "2026-11-30 00:00", "2026-12-01 00:00"),
     (SUNDAY_NIGHT, "本周内", "2026-11-22 21:30", "2026-11-23 00:00"),

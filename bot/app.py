@@ -46,6 +46,13 @@ from bot.tg.notifier import TelegramNotifier
 from bot.tg.pump import UpdatePump
 from bot.tg.session import BotSession
 from bot.tg.throttle import Throttle
+from bot.tg.webhook import (
+    ChatOrder,
+    HandledUpdates,
+    RedisChatOrder,
+    RedisHandledUpdates,
+    WebhookReceiver,
+)
 from bot.web.app import WebServer
 
 log = logging.getLogger(__name__)
@@ -139,6 +146,7 @@ class BotRunner:
         self.metrics = Metrics()
         self.ops: Ops | None = None
         self.ops_server: OpsServer | None = None
+        self.webhook: WebhookReceiver | None = None
 
     async def setup(self) -> AppContext:
         settings = self.settings
@@ -195,6 +203,8 @@ class BotRunner:
             throttle=throttle,
             metrics=self.metrics,
         )
+        if tg.mode == "webhook":
+            self.webhook = self._webhook_receiver(locks)
         self.ops = Ops(
             self.metrics,
             self.engine,
@@ -231,7 +241,7 @@ class BotRunner:
             await self._on_startup()
             await dp.emit_startup(bot=bot, dispatcher=dp, bots=[bot], **dp.workflow_data)
             try:
-                await self.pump.run()
+                await self._receive()
             finally:
                 await self._drain()
                 await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot], **dp.workflow_data)
@@ -239,6 +249,49 @@ class BotRunner:
             await bot.session.close()
             if self.engine is not None:
                 await self.engine.dispose()
+
+    def _webhook_receiver(self, locks: ChatLocks) -> WebhookReceiver:
+        assert self.bot is not None
+        settings, hook = self.settings, self.settings.webhook
+        redis_url, namespace = settings.redis.url, str(self.bot.id)
+        ttl, wait = hook.dedup_hours * 3600, settings.redis.lock_seconds
+        handled = (
+            RedisHandledUpdates(redis_url, ttl, namespace) if redis_url else HandledUpdates(ttl)
+        )
+        order = RedisChatOrder(redis_url, wait, namespace) if redis_url else ChatOrder(wait)
+        return WebhookReceiver(
+            self.pump,
+            self.bot,
+            path=hook.path,
+            secret=hook.secret.get_secret_value() if hook.secret else None,
+            handled=handled,
+            order=order,
+            locks=locks,
+            drain_seconds=settings.telegram.drain_seconds,
+        )
+
+    async def _receive(self) -> None:
+        """Polling: our getUpdates loop. Webhook: serve the endpoint, tell Telegram, wait."""
+        assert self.bot is not None and self.dp is not None
+        if self.webhook is None:
+            info = await self.bot.get_webhook_info()
+            if info.url:  # getUpdates is refused (409) while a webhook is set
+                log.warning("a webhook was set (%s): deleting it to poll", info.url)
+                await self.bot.delete_webhook(drop_pending_updates=False)
+            await self.pump.run()
+            return
+        hook = self.settings.webhook
+        await self.webhook.start(hook.host, hook.port)
+        url = hook.url or f"http://{hook.host}:{self.webhook.port}{hook.path}"
+        await self.bot.set_webhook(
+            url,
+            secret_token=self.webhook.secret,
+            max_connections=hook.max_connections,
+            allowed_updates=hook.allowed_updates or self.dp.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        log.info("webhook set: %s (%d connections)", url, hook.max_connections)
+        await self.pump.stopped()
 
     async def _who_am_i(self) -> User:
         assert self.bot is not None
@@ -275,7 +328,13 @@ class BotRunner:
             await self.ops_server.stop()
         if self.ops is not None:
             await self.ops.close()
-        self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
+        if self.webhook is not None:
+            # Stop taking requests; those in progress get drain_seconds, the rest go
+            # unanswered and Telegram sends them again (to another worker). The webhook
+            # stays set: the other workers keep receiving.
+            await self.webhook.stop()
+        else:
+            self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
         await self.pump.locks.close()
         await self.delivery.stop()
         await self.delivery.limiter.close()  # the Redis connection, when there is one

@@ -30,6 +30,18 @@ def config_problems(settings: Settings) -> tuple[list[str], list[str]]:
             "telegram.token is not set: put the token from @BotFather in config.toml "
             "or WISHBOT__TELEGRAM__TOKEN"
         )
+    if settings.telegram.mode == "webhook":
+        if settings.webhook.secret is None:
+            errors.append(
+                'webhook.secret is not set: telegram.mode = "webhook" needs a secret token '
+                "(1-256 of A-Z a-z 0-9 _ -), so that only Telegram can post updates"
+            )
+        if settings.webhook.url is None:
+            warnings.append(
+                "webhook.url is not set: Telegram is told to post to "
+                f"http://{settings.webhook.host}:{settings.webhook.port}{settings.webhook.path}, "
+                "which only a local Bot API server can reach"
+            )
     if not settings.staff.admins:
         warnings.append(
             "staff.admins is empty, so nobody can invite staff: send /myid to the bot and put "
@@ -43,6 +55,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
 
     settings = _settings(args)
+    if getattr(args, "polling", False) and settings.telegram.mode != "polling":
+        # Back to long polling: the webhook is deleted at start (getUpdates needs that).
+        settings.telegram.mode = "polling"
     errors, warnings = config_problems(settings)  # config first, then the database
     for line in warnings:
         print(f"wishbot: warning: {line}", file=sys.stderr)
@@ -295,7 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p)
         return p
 
-    command("run", "run the bot for real (needs telegram.token)").set_defaults(fn=cmd_run)
+    p = command("run", "run the bot for real (needs telegram.token)")
+    p.add_argument(
+        "--polling",
+        action="store_true",
+        help="poll with getUpdates whatever telegram.mode says (deletes a webhook first)",
+    )
+    p.set_defaults(fn=cmd_run)
 
     command("web", "serve the staff web dashboard alone (needs web.host)").set_defaults(fn=cmd_web)
 

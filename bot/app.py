@@ -24,6 +24,7 @@ from aiogram.exceptions import (
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import User
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -168,9 +169,7 @@ class BotRunner:
         from bot.services.intake.classifier import load_classifier
 
         app.classifier = await load_classifier(app)
-        async with sessions() as session:
-            await grids.sync_grids(session, settings.community.grids)
-        await actors.bootstrap_admins(app)
+        await self._sync_config_rows(app)
         self.app = app
         # Importing the feature services registers their timer handlers and calendar jobs.
 
@@ -218,6 +217,20 @@ class BotRunner:
         elif settings.metrics.host is not None:
             self.ops_server = OpsServer(self.ops, settings.metrics.host, settings.metrics.port)
         return app
+
+    async def _sync_config_rows(self, app: AppContext) -> None:
+        """Grids and admins from the config into the database. Several workers starting at
+        the same moment insert the same rows: the loser of that race finds them next time."""
+        for attempt in range(3):
+            try:
+                async with app.sessions() as session:
+                    await grids.sync_grids(session, self.settings.community.grids)
+                await actors.bootstrap_admins(app)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("another worker wrote the grids or admins meanwhile; once more")
 
     async def run(self, *, handle_signals: bool = True) -> None:
         app = self.app or await self.setup()

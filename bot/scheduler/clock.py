@@ -47,6 +47,7 @@ class Clock:
             id="timers",
             max_instances=1,
             coalesce=True,
+            next_run_time=datetime.now(app.settings.tz),  # what fell due while down: now
         )
         for job in jobs or []:
             trigger = CronTrigger(timezone=app.settings.tz, **job.cron)

@@ -64,7 +64,7 @@ class HandledUpdates:
 
 
 class RedisHandledUpdates(HandledUpdates):
-    """Shared by every worker: ``SET {ns}:update:{id} 1 EX ttl`` once handled."""
+    """Shared by every worker: ``INCR {ns}:update:{id}`` (with a TTL) once handled."""
 
     def __init__(self, url: str, ttl_seconds: float, namespace: str) -> None:
         super().__init__(ttl_seconds)
@@ -77,8 +77,13 @@ class RedisHandledUpdates(HandledUpdates):
         return bool(await self._redis.exists(f"{self._namespace}:update:{update_id}"))
 
     async def done(self, update_id: int) -> None:
+        # A count, not a flag: how many times the update was handled to the end (1, unless
+        # two deliveries raced past a worker's death), which the two-worker test reads.
         key = f"{self._namespace}:update:{update_id}"
-        await self._redis.set(key, b"1", ex=max(1, int(self._ttl)))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, max(1, int(self._ttl)))
+            await pipe.execute()
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -196,6 +196,16 @@ def _bench_classify(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _bench_load(args: argparse.Namespace) -> dict[str, object]:
+    if args.mode == "webhook":
+        from bot.demo.cluster_load import run_cluster_load
+
+        if args.database != "postgresql":
+            print("wishbot: --mode webhook runs on PostgreSQL", file=sys.stderr)
+        result = asyncio.run(
+            run_cluster_load(args.users, args.workers, kill=args.kill, redis_url=args.redis)
+        )
+        result.pop("worker_logs", None)
+        return result
     from bot.demo.load import run_load_bench
 
     return asyncio.run(run_load_bench(args.users, args.database, args.spam))
@@ -265,6 +275,17 @@ def _add_bench(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--users", type=int, default=500, help="residents acting at once")
     p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--spam", type=int, default=200, help="the spammer's messages")
+    p.add_argument(
+        "--mode",
+        choices=["polling", "webhook"],
+        default="polling",
+        help="webhook: `wishbot run` workers behind nginx on PostgreSQL and Redis",
+    )
+    p.add_argument("--workers", type=int, default=2, help="webhook mode: worker processes")
+    p.add_argument("--kill", action="store_true", help="webhook mode: kill -9 one worker midway")
+    p.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/0", help="webhook mode: the Redis URL"
+    )
     p = kind(
         "offer", "confirm to first offer card, and a 50-way claim, in a big district", _bench_offer
     )

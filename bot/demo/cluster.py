@@ -190,7 +190,7 @@ class Cluster:
                 )
             )
 
-    async def wait_ready(self, timeout: float = 60.0) -> None:
+    async def wait_ready(self, timeout: float = 120.0) -> None:
         """Every worker's endpoint and nginx accept connections."""
         deadline = time.monotonic() + timeout
         for number, port in [*enumerate(self.worker_ports), (-1, self.listen_port)]:

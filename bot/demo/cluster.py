@@ -1,11 +1,11 @@
 """Several `wishbot run` workers in webhook mode behind nginx, on PostgreSQL and Redis.
 
 The processes are the real ones: nginx runs the site and upstream files of ``deploy/nginx``
-(only the listening port and the workers' ports are changed), each worker is a ``wishbot
-run`` started as ``deploy/systemd/wishbot.service`` starts it (``WISHBOT_CONFIG`` plus
-``WISHBOT__…`` overrides), and the fake Bot API server of this process plays Telegram,
-posting updates to nginx. Used by ``tests/ops/test_two_workers.py`` and ``wishbot bench load
---mode webhook``.
+(only the listening port and the workers' ports are changed), each worker is started as
+``deploy/systemd/wishbot-worker@.service`` starts it (its ``Environment=`` lines and its
+``ExecStart`` arguments, with our config file), and the fake Bot API server of this process
+plays Telegram, posting updates to nginx. Used by ``tests/ops/test_two_workers.py`` and
+``wishbot bench load --mode webhook``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -50,6 +51,26 @@ def wishbot_command() -> list[str]:
     """The installed `wishbot` next to this Python (as the systemd unit runs it)."""
     script = Path(sys.executable).parent / "wishbot"
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def worker_unit() -> tuple[dict[str, str], list[str]]:
+    """The Environment= lines and the wishbot arguments of the webhook worker unit."""
+    unit = DEPLOY / "systemd" / "wishbot-worker@.service"
+    env: dict[str, str] = {}
+    args: list[str] = []
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key == "Environment":
+            name, _, setting = value.partition("=")
+            env[name] = setting
+        elif key == "ExecStart":
+            words = shlex.split(value)
+            if Path(words[0]).name != "wishbot":
+                raise ClusterError(f"{unit.name}: ExecStart does not run wishbot")
+            args = words[1:]
+    if "WISHBOT__WEBHOOK__PORT" not in env or not args:
+        raise ClusterError(f"{unit.name} changed shape: update bot/demo/cluster.py")
+    return env, args
 
 
 def render_nginx(prefix: Path, listen_port: int, worker_ports: list[int]) -> Path:
@@ -177,16 +198,18 @@ class Cluster:
         )
 
     def start_workers(self) -> None:
+        """Each worker as deploy/systemd/wishbot-worker@.service starts it (its Environment
+        and ExecStart, %i being the port), the config file being ours."""
+        env_lines, args = worker_unit()
         for number, port in enumerate(self.worker_ports):
-            env = {
-                **os.environ,
-                "WISHBOT_CONFIG": str(self.config),
-                "WISHBOT__WEBHOOK__PORT": str(port),
-            }
+            env = {**os.environ}
+            for key, value in env_lines.items():
+                env[key] = value.replace("%i", str(port))
+            env["WISHBOT_CONFIG"] = str(self.config)  # the unit's /etc/wishbot/config.toml
             log = (self.prefix / f"worker{number}.log").open("wb")
             self.procs.append(
                 subprocess.Popen(
-                    [*wishbot_command(), "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+                    [*wishbot_command(), *args], env=env, stdout=log, stderr=subprocess.STDOUT
                 )
             )
 

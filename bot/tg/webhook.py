@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ORDER_POLL_SECONDS = 0.02
+MEMORY_CAP = 100_000  # handled ids kept in the process (no Redis): redeliveries are recent
 
 
 class HandledUpdates:
@@ -56,8 +57,9 @@ class HandledUpdates:
     async def done(self, update_id: int) -> None:
         now = time.monotonic()
         self._done[update_id] = now + self._ttl
-        if len(self._done) > 10_000:  # forget the expired ones now and then
-            self._done = {k: v for k, v in self._done.items() if v > now}
+        if len(self._done) > MEMORY_CAP:  # forget the expired, and the oldest past the cap
+            kept = [(k, v) for k, v in self._done.items() if v > now]
+            self._done = dict(kept[-MEMORY_CAP // 2 :])
 
     async def close(self) -> None:
         return None

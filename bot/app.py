@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramServerError,
@@ -294,15 +295,27 @@ class BotRunner:
             await self.pump.run()
             return
         hook = self.settings.webhook
-        await self.webhook.start(hook.host, hook.port)
+        try:
+            await self.webhook.start(hook.host, hook.port)
+        except OSError as exc:
+            raise StartupFault(
+                f"cannot listen for the webhook on {hook.host}:{hook.port} ({exc.strerror}): "
+                "another worker on this port? give each one its own webhook.port"
+            ) from exc
         url = hook.url or f"http://{hook.host}:{self.webhook.port}{hook.path}"
-        await self.bot.set_webhook(
-            url,
-            secret_token=self.webhook.secret,
-            max_connections=hook.max_connections,
-            allowed_updates=hook.allowed_updates or self.dp.resolve_used_update_types(),
-            drop_pending_updates=False,
-        )
+        try:
+            await self.bot.set_webhook(
+                url,
+                secret_token=self.webhook.secret,
+                max_connections=hook.max_connections,
+                allowed_updates=hook.allowed_updates or self.dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+        except TelegramBadRequest as exc:
+            raise StartupFault(
+                f"the Bot API refused the webhook {url} ({exc.message}): check webhook.url "
+                "(Telegram posts only to https, ports 443, 80, 88 or 8443)"
+            ) from exc
         log.info("webhook set: %s (%d connections)", url, hook.max_connections)
         await self.pump.stopped()
 

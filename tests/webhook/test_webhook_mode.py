@@ -136,3 +136,24 @@ async def test_with_redis_the_order_and_the_handled_ids_are_shared(
             assert await redis.zcard(f"{ns}:order:703") == 0
         finally:
             await redis.aclose()
+
+
+async def test_a_refused_webhook_url_stops_the_start_with_one_line(sqlite_url: str) -> None:
+    from bot.app import BotRunner, StartupFault
+    from bot.db.migrate import upgrade_async
+    from bot.demo.stage import stage_settings
+    from bot.fakeapi.server import FakeBotAPI
+
+    await upgrade_async(sqlite_url)
+    async with FakeBotAPI(token=TOKEN) as fake:
+        settings = stage_settings(
+            sqlite_url,
+            fake.base_url,
+            [ADMIN],
+            telegram={"mode": "webhook"},
+            webhook={"port": 0, "secret": SECRET, "url": "http://example.org/tg/webhook"},
+        )
+        runner = BotRunner(settings, run_clock=False)
+        with pytest.raises(StartupFault, match=r"refused the webhook .*check webhook\.url"):
+            await runner.run(handle_signals=False)
+        assert not fake.webhook.active

@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramServerError,
@@ -24,6 +25,7 @@ from aiogram.exceptions import (
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import User
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -46,6 +48,13 @@ from bot.tg.notifier import TelegramNotifier
 from bot.tg.pump import UpdatePump
 from bot.tg.session import BotSession
 from bot.tg.throttle import Throttle
+from bot.tg.webhook import (
+    ChatOrder,
+    HandledUpdates,
+    RedisChatOrder,
+    RedisHandledUpdates,
+    WebhookReceiver,
+)
 from bot.web.app import WebServer
 
 log = logging.getLogger(__name__)
@@ -139,6 +148,7 @@ class BotRunner:
         self.metrics = Metrics()
         self.ops: Ops | None = None
         self.ops_server: OpsServer | None = None
+        self.webhook: WebhookReceiver | None = None
 
     async def setup(self) -> AppContext:
         settings = self.settings
@@ -160,9 +170,7 @@ class BotRunner:
         from bot.services.intake.classifier import load_classifier
 
         app.classifier = await load_classifier(app)
-        async with sessions() as session:
-            await grids.sync_grids(session, settings.community.grids)
-        await actors.bootstrap_admins(app)
+        await self._sync_config_rows(app)
         self.app = app
         # Importing the feature services registers their timer handlers and calendar jobs.
 
@@ -195,6 +203,8 @@ class BotRunner:
             throttle=throttle,
             metrics=self.metrics,
         )
+        if tg.mode == "webhook":
+            self.webhook = self._webhook_receiver(locks)
         self.ops = Ops(
             self.metrics,
             self.engine,
@@ -208,6 +218,20 @@ class BotRunner:
         elif settings.metrics.host is not None:
             self.ops_server = OpsServer(self.ops, settings.metrics.host, settings.metrics.port)
         return app
+
+    async def _sync_config_rows(self, app: AppContext) -> None:
+        """Grids and admins from the config into the database. Several workers starting at
+        the same moment insert the same rows: the loser of that race finds them next time."""
+        for attempt in range(3):
+            try:
+                async with app.sessions() as session:
+                    await grids.sync_grids(session, self.settings.community.grids)
+                await actors.bootstrap_admins(app)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("another worker wrote the grids or admins meanwhile; once more")
 
     async def run(self, *, handle_signals: bool = True) -> None:
         app = self.app or await self.setup()
@@ -231,7 +255,7 @@ class BotRunner:
             await self._on_startup()
             await dp.emit_startup(bot=bot, dispatcher=dp, bots=[bot], **dp.workflow_data)
             try:
-                await self.pump.run()
+                await self._receive()
             finally:
                 await self._drain()
                 await dp.emit_shutdown(bot=bot, dispatcher=dp, bots=[bot], **dp.workflow_data)
@@ -239,6 +263,61 @@ class BotRunner:
             await bot.session.close()
             if self.engine is not None:
                 await self.engine.dispose()
+
+    def _webhook_receiver(self, locks: ChatLocks) -> WebhookReceiver:
+        assert self.bot is not None
+        settings, hook = self.settings, self.settings.webhook
+        redis_url, namespace = settings.redis.url, str(self.bot.id)
+        ttl, wait = hook.dedup_hours * 3600, settings.redis.lock_seconds
+        handled = (
+            RedisHandledUpdates(redis_url, ttl, namespace) if redis_url else HandledUpdates(ttl)
+        )
+        order = RedisChatOrder(redis_url, wait, namespace) if redis_url else ChatOrder(wait)
+        return WebhookReceiver(
+            self.pump,
+            self.bot,
+            path=hook.path,
+            secret=hook.secret.get_secret_value() if hook.secret else None,
+            handled=handled,
+            order=order,
+            locks=locks,
+            drain_seconds=settings.telegram.drain_seconds,
+        )
+
+    async def _receive(self) -> None:
+        """Polling: our getUpdates loop. Webhook: serve the endpoint, tell Telegram, wait."""
+        assert self.bot is not None and self.dp is not None
+        if self.webhook is None:
+            info = await self.bot.get_webhook_info()
+            if info.url:  # getUpdates is refused (409) while a webhook is set
+                log.warning("a webhook was set (%s): deleting it to poll", info.url)
+                await self.bot.delete_webhook(drop_pending_updates=False)
+            await self.pump.run()
+            return
+        hook = self.settings.webhook
+        try:
+            await self.webhook.start(hook.host, hook.port)
+        except OSError as exc:
+            raise StartupFault(
+                f"cannot listen for the webhook on {hook.host}:{hook.port} ({exc.strerror}): "
+                "another worker on this port? give each one its own webhook.port"
+            ) from exc
+        url = hook.url or f"http://{hook.host}:{self.webhook.port}{hook.path}"
+        try:
+            await self.bot.set_webhook(
+                url,
+                secret_token=self.webhook.secret,
+                max_connections=hook.max_connections,
+                allowed_updates=hook.allowed_updates or self.dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+        except TelegramBadRequest as exc:
+            raise StartupFault(
+                f"the Bot API refused the webhook {url} ({exc.message}): check webhook.url "
+                "(Telegram posts only to https, ports 443, 80, 88 or 8443)"
+            ) from exc
+        log.info("webhook set: %s (%d connections)", url, hook.max_connections)
+        await self.pump.stopped()
 
     async def _who_am_i(self) -> User:
         assert self.bot is not None
@@ -275,7 +354,13 @@ class BotRunner:
             await self.ops_server.stop()
         if self.ops is not None:
             await self.ops.close()
-        self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
+        if self.webhook is not None:
+            # Stop taking requests; those in progress get drain_seconds, the rest go
+            # unanswered and Telegram sends them again (to another worker). The webhook
+            # stays set: the other workers keep receiving.
+            await self.webhook.stop()
+        else:
+            self.unfinished = await self.pump.drain(self.settings.telegram.drain_seconds)
         await self.pump.locks.close()
         await self.delivery.stop()
         await self.delivery.limiter.close()  # the Redis connection, when there is one

@@ -30,6 +30,18 @@ def config_problems(settings: Settings) -> tuple[list[str], list[str]]:
             "telegram.token is not set: put the token from @BotFather in config.toml "
             "or WISHBOT__TELEGRAM__TOKEN"
         )
+    if settings.telegram.mode == "webhook":
+        if settings.webhook.secret is None:
+            errors.append(
+                'webhook.secret is not set: telegram.mode = "webhook" needs a secret token '
+                "(1-256 of A-Z a-z 0-9 _ -), so that only Telegram can post updates"
+            )
+        if settings.webhook.url is None:
+            warnings.append(
+                "webhook.url is not set: Telegram is told to post to "
+                f"http://{settings.webhook.host}:{settings.webhook.port}{settings.webhook.path}, "
+                "which only a local Bot API server can reach"
+            )
     if not settings.staff.admins:
         warnings.append(
             "staff.admins is empty, so nobody can invite staff: send /myid to the bot and put "
@@ -43,6 +55,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
 
     settings = _settings(args)
+    if getattr(args, "polling", False) and settings.telegram.mode != "polling":
+        # Back to long polling: the webhook is deleted at start (getUpdates needs that).
+        settings.telegram.mode = "polling"
     errors, warnings = config_problems(settings)  # config first, then the database
     for line in warnings:
         print(f"wishbot: warning: {line}", file=sys.stderr)
@@ -181,6 +196,16 @@ def _bench_classify(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _bench_load(args: argparse.Namespace) -> dict[str, object]:
+    if args.mode == "webhook":
+        from bot.demo.cluster_load import run_cluster_load
+
+        if args.database != "postgresql":
+            print("wishbot: --mode webhook runs on PostgreSQL", file=sys.stderr)
+        result = asyncio.run(
+            run_cluster_load(args.users, args.workers, kill=args.kill, redis_url=args.redis)
+        )
+        result.pop("worker_logs", None)
+        return result
     from bot.demo.load import run_load_bench
 
     return asyncio.run(run_load_bench(args.users, args.database, args.spam))
@@ -250,6 +275,17 @@ def _add_bench(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--users", type=int, default=500, help="residents acting at once")
     p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--spam", type=int, default=200, help="the spammer's messages")
+    p.add_argument(
+        "--mode",
+        choices=["polling", "webhook"],
+        default="polling",
+        help="webhook: `wishbot run` workers behind nginx on PostgreSQL and Redis",
+    )
+    p.add_argument("--workers", type=int, default=2, help="webhook mode: worker processes")
+    p.add_argument("--kill", action="store_true", help="webhook mode: kill -9 one worker midway")
+    p.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/0", help="webhook mode: the Redis URL"
+    )
     p = kind(
         "offer", "confirm to first offer card, and a 50-way claim, in a big district", _bench_offer
     )
@@ -295,7 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p)
         return p
 
-    command("run", "run the bot for real (needs telegram.token)").set_defaults(fn=cmd_run)
+    p = command("run", "run the bot for real (needs telegram.token)")
+    p.add_argument(
+        "--polling",
+        action="store_true",
+        help="poll with getUpdates whatever telegram.mode says (deletes a webhook first)",
+    )
+    p.set_defaults(fn=cmd_run)
 
     command("web", "serve the staff web dashboard alone (needs web.host)").set_defaults(fn=cmd_web)
 

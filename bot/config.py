@@ -16,8 +16,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -25,6 +23,10 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.config_telegram import Section as _Section
+from bot.config_telegram import TelegramConfig as TelegramConfig
+from bot.config_telegram import WebhookConfig as WebhookConfig
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -36,56 +38,6 @@ POOL_RESERVE = 4
 
 class ConfigError(Exception):
     """A configuration problem, worded for the person running the bot."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TelegramConfig(_Section):
-    token: SecretStr | None = None
-    api_base: str = "https://api.telegram.org"
-    mode: Literal["polling"] = "polling"
-    request_timeout: float = Field(default=30.0, gt=0)
-    polling_timeout: int = Field(default=25, ge=0, le=50)
-    # Where Telegram is blocked: "http://host:port", "socks5://user:pass@host:port" (or socks4).
-    proxy: str | None = None
-    # The bot's @username without the @, for links printed before the bot runs (posters).
-    username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
-
-    @field_validator("proxy")
-    @classmethod
-    def _proxy_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("http://", "socks5://", "socks4://")):
-            raise ValueError("use http://HOST:PORT, socks5://HOST:PORT or socks4://HOST:PORT")
-        return value or None
-
-    # Updates handled at once (different people; one person's updates go one at a time).
-    max_concurrent_updates: int = Field(default=16, ge=1, le=1000)
-    # On SIGTERM, seconds to let updates in progress finish; the rest are not confirmed to
-    # the server, so they come again after the restart.
-    drain_seconds: float = Field(default=10.0, ge=0)
-    # Per-person throttle: past `throttle_burst` messages in `throttle_window_seconds`, the
-    # person gets one notice and further text is ignored for `throttle_cooldown_seconds`.
-    throttle_burst: int = Field(default=10, ge=1)
-    throttle_window_seconds: float = Field(default=10.0, gt=0)
-    throttle_cooldown_seconds: float = Field(default=30.0, ge=0)
-
-    @field_validator("api_base")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("token")
-    @classmethod
-    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            bot_id, _, secret = value.get_secret_value().partition(":")
-            if not bot_id.isdigit() or not secret:
-                raise ValueError("looks wrong: BotFather's tokens look like 123456:ABC-def...")
-        return value
 
 
 class DatabaseConfig(_Section):
@@ -494,6 +446,7 @@ class Settings(BaseSettings):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     patrols: PatrolsConfig = Field(default_factory=PatrolsConfig)
     posts: PostsConfig = Field(default_factory=PostsConfig)
+    webhook: WebhookConfig = Field(default_factory=WebhookConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -20,13 +20,15 @@ pending again. So a crash mid-broadcast resumes where it stopped and messages no
 
 Rate limits and backoff are physical time, so the engine keeps its own (real) clock instead
 of ``app.now()``, which tests may freeze.
+
+Here: the lifecycle, the dispatcher and the sends. Claiming and crash recovery are in
+``claims.py``, the group-committing recorder in ``recorder.py``, the records in ``jobs.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import random
@@ -34,10 +36,9 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar, cast
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
@@ -53,14 +54,12 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import Message
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.services.outreach.broadcasts  # noqa: F401  (its batch-done hook sends the final report)
-from bot.db.models import User
 from bot.db.models.delivery import (
     BLOCKED,
-    CANCELLED,
     DELIVERED,
     FAILED,
     INVALID,
@@ -70,24 +69,21 @@ from bot.db.models.delivery import (
     UNKNOWN,
     OutboxMessage,
 )
-from bot.db.tx import begin_write
 from bot.delivery import DeliveryOptions
+from bot.delivery.claims import ClaimsMixin
+from bot.delivery.jobs import Job, Pending, whole_transaction
 from bot.delivery.outbox import batch_done_hooks
 from bot.delivery.ratelimit import Permit, RateLimiter
+from bot.delivery.recorder import RecorderMixin
 from bot.i18n import Translator
 from bot.services.context import AppContext, system_clock
-from bot.services.notices import Notice
-from bot.tg.render import Rendered, render, renderer
+from bot.tg.render import Rendered, renderer
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-R = TypeVar("R")
-OUTBOX = cast(Table, OutboxMessage.__table__)
 
 CAPTION_MAX = 1024
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 120.0  # the token pauses at most this per 429; the row waits the full time
-OUTCOME_DELAY = 0.05  # outcomes wait this long for company before they are committed
 HOUSEKEEPING_SECONDS = 0.25  # finished-batch checks
 STOP_SECONDS = 10.0
 CHAT_NOT_FOUND = ("chat not found", "user not found", "peer_id_invalid", "chat_id is empty")
@@ -101,76 +97,7 @@ async def _broadcast_message(
     return Rendered(str(params["text"]), photo=params.get("photo") or None)
 
 
-@dataclass(slots=True)
-class Job:
-    """A claimed, rendered row waiting for its turn."""
-
-    id: int
-    batch_key: str
-    priority: int
-    user_id: int | None
-    chat_id: int
-    rendered: Rendered
-    attempts: int
-
-    def __lt__(self, other: Job) -> bool:  # the local queue: most urgent, then oldest
-        return (self.priority, self.id) < (other.priority, other.id)
-
-
-@dataclass(slots=True)
-class _Finish:
-    row_id: int
-    batch_key: str
-    status: str
-    chat_id: int | None = None
-    message_id: int | None = None
-    error: str | None = None
-    block_user: int | None = None
-
-
-@dataclass(slots=True)
-class _Release:
-    row_id: int
-    not_before: datetime
-    attempts: int
-    error: str
-
-
-@dataclass(slots=True)
-class _Pending:
-    attempts: list[tuple[int, asyncio.Future[bool]]] = field(default_factory=list)
-    finishes: list[_Finish] = field(default_factory=list)
-    releases: list[_Release] = field(default_factory=list)
-    heartbeat: bool = False  # renew the lease of every row we hold
-
-    def __bool__(self) -> bool:
-        return bool(self.attempts or self.finishes or self.releases or self.heartbeat)
-
-
-def _whole_transaction(
-    fn: Callable[P, Coroutine[Any, Any, R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Let a database transaction under way finish before a cancellation takes effect.
-
-    Cancelling in the middle of one (a kill, a stop) could leave a SQLite connection holding
-    the write lock until it is garbage-collected, and every other writer waiting on it. So the
-    engine stops between transactions: the states a real crash can leave behind.
-    """
-
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        task = asyncio.ensure_future(fn(*args, **kwargs))
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await task
-            raise
-
-    return wrapper
-
-
-class DeliveryEngine:
+class DeliveryEngine(ClaimsMixin, RecorderMixin):
     """Start with ``await start()`` next to polling; ``await stop()`` on shutdown."""
 
     def __init__(
@@ -203,7 +130,7 @@ class DeliveryEngine:
         self._idle = asyncio.Event()
         self._idle.set()
         self._room = asyncio.Event()
-        self._pending = _Pending()
+        self._pending = Pending()
         self._flush_wanted = asyncio.Event()
         self._attempt_wanted = asyncio.Event()
         self._dirty_batches: set[str] = set()
@@ -243,7 +170,7 @@ class DeliveryEngine:
             await asyncio.wait_for(self._idle.wait(), timeout)
         await self._cancel(["recorder"])
         # Whatever the recorder had not committed yet (flushes are idempotent).
-        leftovers, self._pending = self._pending, _Pending()
+        leftovers, self._pending = self._pending, Pending()
         if leftovers:
             await self._flush(leftovers)
         await self._check_batches()
@@ -295,140 +222,6 @@ class DeliveryEngine:
         finally:
             for _, timer in self._parked.values():
                 timer.cancel()
-
-    # --- claiming -------------------------------------------------------------------------
-
-    async def _claimer(self) -> None:
-        batch = max(1, self.options.batch_size)
-        while True:
-            try:
-                claimed = await self._claim_round(batch)
-            except Exception:
-                log.exception("claiming outbox rows failed; retrying")
-                claimed = 0
-            if claimed and self._queue.qsize() <= batch // 2:
-                continue
-            self._room.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._room.wait(), self.options.poll_seconds)
-
-    async def _claim_round(self, batch: int) -> int:
-        if self._queue.qsize() <= batch // 2:
-            return await self._claim(batch - self._queue.qsize())
-        # Full of bulk: still let more urgent rows jump the queue.
-        worst = max(self._queued_priorities, default=0)
-        if worst > 0:
-            return await self._claim(max(1, batch // 5), below=worst)
-        return 0
-
-    @_whole_transaction
-    async def _claim(self, limit: int, below: int | None = None) -> int:
-        async with self.app.sessions() as session:
-            now = self.clock()
-            due = select(OutboxMessage.id).where(
-                OutboxMessage.status == PENDING,
-                or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-            )
-            if below is not None:
-                due = due.where(OutboxMessage.priority < below)
-            # Look before taking the write lock: an idle bot polls with a read (through the
-            # claim index), and writes only when there is something to claim.
-            if await session.scalar(due.limit(1)) is None:
-                return 0
-            await begin_write(session)
-            due = due.order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit)
-            claim = update(OUTBOX)
-            if self._is_pg:
-                # A materialised CTE runs the locking LIMIT query exactly once; inside IN (...)
-                # PostgreSQL may re-run it and claim more rows than asked for.
-                picked = (
-                    due.with_for_update(skip_locked=True)
-                    .cte("picked")
-                    .prefix_with("MATERIALIZED", dialect="postgresql")
-                )
-                claim = claim.where(OUTBOX.c.id == picked.c.id)
-            else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), the subquery runs once
-                claim = claim.where(OUTBOX.c.id.in_(due.scalar_subquery()))
-            claim = (
-                claim.where(OUTBOX.c.status == PENDING)
-                .values(status=SENDING, claimed_by=self.id, claimed_at=now)
-                .returning(
-                    OUTBOX.c.id,
-                    OUTBOX.c.batch_key,
-                    OUTBOX.c.user_id,
-                    OUTBOX.c.chat_id,
-                    OUTBOX.c.kind,
-                    OUTBOX.c.params,
-                    OUTBOX.c.priority,
-                    OUTBOX.c.attempts,
-                )
-            )
-            rows = sorted((await session.execute(claim)).all(), key=lambda r: (r.priority, r.id))
-            await session.commit()  # the write lock is held for the UPDATE only
-        if not rows:
-            return 0
-        self._held.update(row.id for row in rows)
-        async with self.app.sessions() as session:  # a read: writers are not held up
-            jobs, done = await self._render(session, rows)
-        for finish in done:
-            self._pending.finishes.append(finish)
-            self._flush_wanted.set()
-        for job in jobs:
-            self._queued_priorities[job.priority] += 1
-            self._queue.put_nowait(job)
-        return len(rows)
-
-    async def _render(
-        self, session: AsyncSession, rows: list[Any]
-    ) -> tuple[list[Job], list[_Finish]]:
-        """Rows become jobs, or finish here (erased, blocked, nothing left to say)."""
-        user_ids = {r.user_id for r in rows if r.user_id is not None}
-        people = {
-            u.id: u
-            for u in await session.execute(
-                select(User.id, User.telegram_id, User.language, User.is_blocked).where(
-                    User.id.in_(user_ids)
-                )
-            )
-        }
-        default_lang = self.app.settings.community.default_language
-        jobs: list[Job] = []
-        done: list[_Finish] = []
-        for row in rows:
-            lang, chat_id = default_lang, row.chat_id
-            if row.user_id is not None:
-                person = people.get(row.user_id)
-                if person is None or person.telegram_id is None:
-                    done.append(_Finish(row.id, row.batch_key, INVALID, error="no such person"))
-                    continue
-                if person.is_blocked:
-                    done.append(_Finish(row.id, row.batch_key, BLOCKED, error="blocked earlier"))
-                    continue
-                lang, chat_id = person.language, person.telegram_id
-            try:
-                rendered = await render(
-                    session, self.app, Translator(lang), Notice(row.kind, dict(row.params or {}))
-                )
-            except Exception as exc:
-                log.exception("cannot render outbox row %s (%s)", row.id, row.kind)
-                await session.rollback()  # a failed query must not spoil the next renders
-                done.append(_Finish(row.id, row.batch_key, FAILED, error=f"render: {exc!r}"[:200]))
-                continue
-            if rendered is None:  # e.g. an offer for a wish already taken
-                done.append(_Finish(row.id, row.batch_key, CANCELLED, error="nothing to send"))
-                continue
-            jobs.append(
-                Job(
-                    row.id,
-                    row.batch_key,
-                    row.priority,
-                    row.user_id,
-                    chat_id,
-                    rendered,
-                    row.attempts,
-                )
-            )
-        return jobs, done
 
     # --- sending --------------------------------------------------------------------------
 
@@ -575,123 +368,6 @@ class DeliveryEngine:
         delay = min(MAX_BACKOFF, 0.5 * 2**job.attempts) * random.uniform(0.8, 1.2)
         self._release(job, delay=delay, attempts=attempts, error=error)
 
-    # --- recording (group commit) ---------------------------------------------------------
-
-    async def _attempt(self, row_id: int) -> bool:
-        """Commit ``attempted_at``; False if the row is no longer ours to send."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.attempts.append((row_id, future))
-        self._flush_wanted.set()
-        self._attempt_wanted.set()
-        return await future
-
-    def _finish(self, job: Job, status: str, **details: Any) -> None:
-        self._pending.finishes.append(_Finish(job.id, job.batch_key, status, **details))
-        self._flush_wanted.set()
-
-    def _release(self, job: Job, *, delay: float, attempts: int, error: str) -> None:
-        not_before = self.clock() + timedelta(seconds=delay)
-        self._pending.releases.append(_Release(job.id, not_before, attempts, error[:200]))
-        self._flush_wanted.set()
-
-    async def _recorder(self) -> None:
-        while True:
-            await self._flush_wanted.wait()
-            if not self._pending.attempts:
-                # Outcomes can wait a moment and share a commit; an attempt cannot (a send
-                # is waiting for it), so one arriving ends the wait.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(OUTCOME_DELAY):
-                        await self._attempt_wanted.wait()
-            self._flush_wanted.clear()
-            self._attempt_wanted.clear()
-            batch, self._pending = self._pending, _Pending()
-            if not batch:
-                continue
-            try:
-                await self._flush(batch)
-            except asyncio.CancelledError:
-                self._pending = _merge(batch, self._pending)  # stop() commits it
-                raise
-            except Exception:
-                log.exception("recording outbox outcomes failed; will retry")
-                self._pending = _merge(batch, self._pending)
-                await asyncio.sleep(0.5)
-                self._flush_wanted.set()
-
-    @_whole_transaction
-    async def _flush(self, batch: _Pending) -> None:
-        ours: set[int] = set()
-        async with self.app.sessions() as session:
-            await begin_write(session)
-            now = self.clock()
-            if batch.attempts:
-                marked = await session.execute(
-                    update(OUTBOX)
-                    .where(
-                        OUTBOX.c.id.in_(sorted(row_id for row_id, _ in batch.attempts)),
-                        OUTBOX.c.status == SENDING,
-                        OUTBOX.c.claimed_by == self.id,
-                    )
-                    .values(attempted_at=now)
-                    .returning(OUTBOX.c.id)
-                )
-                ours = set(marked.scalars())
-            if batch.heartbeat and self._held:
-                await session.execute(
-                    update(OUTBOX)
-                    .where(
-                        OUTBOX.c.id.in_(sorted(self._held)),
-                        OUTBOX.c.status == SENDING,
-                        OUTBOX.c.claimed_by == self.id,
-                    )
-                    .values(claimed_at=now)
-                )
-            if batch.finishes:
-                finishes = sorted(batch.finishes, key=lambda f: f.row_id)  # one lock order
-                await session.execute(
-                    _finish_statement(self.id), [_finish_params(f, now) for f in finishes]
-                )
-                await _mark_blocked(session, [f.block_user for f in batch.finishes if f.block_user])
-            if batch.releases:
-                await session.execute(
-                    update(OUTBOX)
-                    .where(
-                        OUTBOX.c.id == bindparam("b_id"),
-                        OUTBOX.c.status == SENDING,
-                        OUTBOX.c.claimed_by == self.id,
-                    )
-                    .values(
-                        status=PENDING,
-                        claimed_by=None,
-                        claimed_at=None,
-                        attempted_at=None,
-                        not_before=bindparam("b_not_before"),
-                        attempts=bindparam("b_attempts"),
-                        error=bindparam("b_error"),
-                    ),
-                    [
-                        {
-                            "b_id": r.row_id,
-                            "b_not_before": r.not_before,
-                            "b_attempts": r.attempts,
-                            "b_error": r.error,
-                        }
-                        for r in sorted(batch.releases, key=lambda r: r.row_id)
-                    ],
-                )
-            await session.commit()
-        for finish in batch.finishes:
-            self._held.discard(finish.row_id)
-            self.stats[finish.status] += 1
-            self._dirty_batches.add(finish.batch_key)
-        for release in batch.releases:
-            self._held.discard(release.row_id)
-            self.stats["retried"] += 1
-        for row_id, future in batch.attempts:
-            if not future.done():
-                future.set_result(row_id in ours)
-
     # --- housekeeping: leases, crashed peers, finished batches ----------------------------
 
     async def _housekeeper(self) -> None:
@@ -717,60 +393,7 @@ class DeliveryEngine:
             except Exception:
                 log.exception("delivery housekeeping failed; will retry")
 
-    @_whole_transaction
-    async def _recover(self, *, own: bool = False) -> None:
-        """Take over rows whose engine stopped renewing its lease (it crashed).
-
-        ``own``: also rows claimed under our own id, which at start-up can only be left from
-        this instance's previous life (when the engine is given a stable ``engine_id``).
-        """
-        async with self.app.sessions() as session:
-            now = self.clock()
-            lapsed = OutboxMessage.claimed_at < now - timedelta(seconds=self.options.lease_seconds)
-            lapsed_any = or_(lapsed, OutboxMessage.claimed_by == self.id) if own else lapsed
-            probe = select(OutboxMessage.id).where(OutboxMessage.status == SENDING, lapsed_any)
-            if await session.scalar(probe.limit(1)) is None:
-                return  # nobody's lease ran out: no write transaction
-            await begin_write(session)
-            expired = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == SENDING,
-                    or_(lapsed, OutboxMessage.claimed_by == self.id) if own else lapsed,
-                )
-                .order_by(OutboxMessage.id)
-            )
-            if self._is_pg:  # never wait on a row someone is writing: next pass takes it
-                expired = expired.with_for_update(skip_locked=True)
-            ids = list(await session.scalars(expired))
-            lost: list[Any] = []
-            returned: list[Any] = []
-            if ids:
-                taken = and_(OUTBOX.c.id.in_(ids), OUTBOX.c.status == SENDING)
-                unknown = await session.execute(
-                    update(OUTBOX)
-                    .where(taken, OUTBOX.c.attempted_at.is_not(None))
-                    .values(status=UNKNOWN, finished_at=now, error="sender stopped mid-send")
-                    .returning(OUTBOX.c.id, OUTBOX.c.batch_key)
-                )
-                lost = list(unknown.all())
-                back = await session.execute(
-                    update(OUTBOX)
-                    .where(taken, OUTBOX.c.attempted_at.is_(None))
-                    .values(status=PENDING, claimed_by=None, claimed_at=None)
-                    .returning(OUTBOX.c.id)
-                )
-                returned = list(back.all())
-            await session.commit()
-        if lost or returned:
-            log.warning(
-                "took over rows of a stopped sender: %d maybe sent (unknown), %d to send again",
-                len(lost),
-                len(returned),
-            )
-        self._dirty_batches.update(row.batch_key for row in lost)
-
-    @_whole_transaction
+    @whole_transaction
     async def _check_batches(self) -> None:
         """Run the batch-done hooks of batches whose every row is now terminal."""
         async with self._checking:  # one at a time: drain() waits for a check under way
@@ -797,47 +420,3 @@ class DeliveryEngine:
                     await hook(self.app, key)
                 except Exception:
                     log.exception("batch-done hook failed for %s", key)
-
-
-def _finish_statement(engine_id: str) -> Any:
-    return (
-        update(OUTBOX)
-        .where(
-            OUTBOX.c.id == bindparam("b_id"),
-            OUTBOX.c.status == SENDING,
-            OUTBOX.c.claimed_by == engine_id,
-        )
-        .values(
-            status=bindparam("b_status"),
-            finished_at=bindparam("b_at"),
-            sent_chat_id=bindparam("b_chat"),
-            message_id=bindparam("b_message"),
-            error=bindparam("b_error"),
-        )
-    )
-
-
-def _finish_params(finish: _Finish, now: datetime) -> dict[str, Any]:
-    return {
-        "b_id": finish.row_id,
-        "b_status": finish.status,
-        "b_at": now,
-        "b_chat": finish.chat_id,
-        "b_message": finish.message_id,
-        "b_error": finish.error[:200] if finish.error else None,
-    }
-
-
-async def _mark_blocked(session: AsyncSession, user_ids: list[int | None]) -> None:
-    ids = sorted({uid for uid in user_ids if uid is not None})
-    if ids:
-        await session.execute(update(User).where(User.id.in_(ids)).values(is_blocked=True))
-
-
-def _merge(first: _Pending, second: _Pending) -> _Pending:
-    return _Pending(
-        first.attempts + second.attempts,
-        first.finishes + second.finishes,
-        first.releases + second.releases,
-        first.heartbeat or second.heartbeat,
-    )

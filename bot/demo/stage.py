@@ -144,7 +144,11 @@ class Stage:
         self.runner = BotRunner(settings, clock=self.clock, run_clock=self.clock is system_clock)
         await self.runner.setup()
         self.runner.start_in_background()
-        await self.fake.wait_for(lambda: self.fake.bot_is_polling, timeout=10)
+        # Listening: a long poll waiting, or (webhook mode) the webhook set.
+        webhook = settings.telegram.mode == "webhook"
+        await self.fake.wait_for(
+            lambda: self.fake.webhook.active if webhook else self.fake.bot_is_polling, timeout=10
+        )
 
     async def stop_bot(self) -> None:
         if self.runner is not None:

@@ -11,12 +11,14 @@ from bot.fakeapi.messaging import Messaging
 from bot.fakeapi.params import Params
 from bot.fakeapi.polling import UpdatePoller
 from bot.fakeapi.records import JSON, BotCommandEntry
-from bot.fakeapi.state import ChatRecord, TelegramState
+from bot.fakeapi.state import DEFAULT_ALLOWED_UPDATES, ChatRecord, TelegramState
+from bot.fakeapi.webhook import WebhookDelivery, loopback
 
 Handler = Callable[[Params], Awaitable[Any]]
 
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_COMMANDS = 100
 _ADMIN_RIGHTS = {
     "can_be_edited": False,
@@ -68,6 +70,7 @@ class BotApi:
         self._state = state
         self.messaging = Messaging(state)
         self.poller = UpdatePoller(state)
+        self.webhook = WebhookDelivery(state)
         m = self.messaging
         table: dict[str, Handler] = {
             "getMe": self.get_me,
@@ -128,27 +131,46 @@ class BotApi:
             raise bad_request("invalid language code specified")  # ISO 639-1: two letters
         return scope_key(params.get_json("scope")), language
 
-    # --- webhook (only so that a bot can switch it off) ------------------------------------
+    # --- webhook (delivery in bot/fakeapi/webhook.py) -------------------------------------
 
     async def set_webhook(self, params: Params) -> bool:
         url = params.get_str("url") or ""
-        if url and not url.startswith("https://"):
+        if url and not (
+            url.startswith("https://") or (url.startswith("http://") and loopback(url))
+        ):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get_str("secret_token") or None
+        if secret is not None and not _SECRET.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
+        connections = params.get_int("max_connections") or 40
+        if not 1 <= connections <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        allowed = params.get_json("allowed_updates")
+        if isinstance(allowed, list):
+            self._state.allowed_updates = frozenset(allowed) or DEFAULT_ALLOWED_UPDATES
         self._state.webhook_url = url
         self._drop_pending_if_asked(params)
+        self.webhook.configure(url, secret, connections)
         return True
 
     async def delete_webhook(self, params: Params) -> bool:
         self._state.webhook_url = ""
         self._drop_pending_if_asked(params)
+        await self.webhook.stop()
         return True
 
     async def get_webhook_info(self, params: Params) -> JSON:
-        return {
+        info: JSON = {
             "url": self._state.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._state.updates),
         }
+        if self._state.webhook_url:
+            info["max_connections"] = self.webhook.max_connections
+            info["allowed_updates"] = sorted(self._state.allowed_updates)
+        if self.webhook.last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook.last_error
+        return info
 
     def _drop_pending_if_asked(self, params: Params) -> None:
         if params.get_bool("drop_pending_updates"):

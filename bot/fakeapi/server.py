@@ -25,6 +25,7 @@ from bot.fakeapi.observer import Observer
 from bot.fakeapi.params import Params, Upload
 from bot.fakeapi.records import Delivery, FakeUser
 from bot.fakeapi.state import TelegramState
+from bot.fakeapi.webhook import WebhookDelivery
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
@@ -80,6 +81,7 @@ class FakeBotAPI(UserDriver, Observer):
             return
         self._state.stopping = True  # long polls and delayed answers return now
         self._state.signal.notify()
+        await self._api.webhook.stop()
         await self._runner.cleanup()
         self._runner = None
 
@@ -160,6 +162,11 @@ class FakeBotAPI(UserDriver, Observer):
     @enforce_limits.setter
     def enforce_limits(self, value: bool) -> None:
         self._api.messaging.enforce_limits = value
+
+    @property
+    def webhook(self) -> WebhookDelivery:
+        """Webhook delivery (after the bot's setWebhook): its settings and its counts."""
+        return self._api.webhook
 
     @property
     def deliveries(self) -> list[Delivery]:

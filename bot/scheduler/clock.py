@@ -1,4 +1,5 @@
-"""APScheduler as the clock: a short tick that fires due timers, and calendar jobs.
+"""APScheduler as the clock: a short tick that fires due timers, and calendar jobs
+(run once per due time across workers: bot/scheduler/leases.py).
 
 Jobs hold no Bot or Message objects: they get the AppContext and read ids from the database.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -45,12 +47,14 @@ class Clock:
             id="timers",
             max_instances=1,
             coalesce=True,
+            next_run_time=datetime.now(app.settings.tz),  # what fell due while down: now
         )
         for job in jobs or []:
+            trigger = CronTrigger(timezone=app.settings.tz, **job.cron)
             self.scheduler.add_job(
                 self._calendar,
-                CronTrigger(timezone=app.settings.tz, **job.cron),
-                args=[job],
+                trigger,
+                args=[job, trigger],
                 id=job.name,
                 max_instances=1,
                 coalesce=True,
@@ -63,9 +67,13 @@ class Clock:
         except Exception:
             log.exception("timer tick failed")
 
-    async def _calendar(self, job: CalendarJob) -> None:
+    async def _calendar(self, job: CalendarJob, trigger: CronTrigger) -> None:
+        # Every worker fires it; the lease row lets one of them run it (bot/scheduler/leases).
+        from bot.scheduler.leases import due_time, run_once
+
         try:
-            await job.run(self.app)
+            due = due_time(trigger, datetime.now(self.app.settings.tz))
+            await run_once(self.app, job, due, self.worker)
         except Exception:
             log.exception("calendar job %s failed", job.name)
 

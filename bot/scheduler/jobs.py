@@ -1,7 +1,7 @@
 """The calendar: what runs on a schedule, in the community's timezone.
 
-Each job is idempotent (a second process or a re-run finds nothing left to do), so running
-the clock in several processes is safe, merely wasteful.
+Each job is idempotent (a re-run finds nothing left to do); with several workers each due
+time runs in one of them only (a lease row per job and due time, bot/scheduler/leases.py).
 """
 
 from __future__ import annotations

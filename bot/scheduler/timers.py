@@ -1,9 +1,10 @@
 """Timers: schedule a row, fire it once.
 
-A timer is claimed with a conditional UPDATE (pending → firing) before its handler runs, so two
-processes sharing a database never both fire it. A timer whose due time passed while the bot
-was down fires once, late, and the delay is logged. A handler that fails is retried with
-backoff a few times, then marked failed (logged with its id).
+A timer is claimed (pending → firing) before its handler runs, so two processes sharing a
+database never both fire it: on PostgreSQL a batch at once with ``FOR UPDATE SKIP LOCKED``, on
+SQLite (one writer at a time) row by row with a conditional UPDATE. A timer whose due time
+passed while the bot was down fires once, late, and the delay is logged. A handler that fails
+is retried with backoff a few times, then marked failed (logged with its id).
 """
 
 from __future__ import annotations
@@ -95,26 +96,63 @@ async def _claim(app: AppContext, timer_id: int, worker: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def _due(now: datetime) -> Any:
+    return (Timer.due_at <= now) & (
+        (Timer.status == "pending")
+        | ((Timer.status == "firing") & (Timer.claimed_at < now - LEASE))
+    )
+
+
+async def _claim_batch(app: AppContext, worker: str, limit: int) -> list[Any]:
+    """PostgreSQL: claim up to ``limit`` due rows in one statement, skipping rows another
+    worker is claiming right now (``FOR UPDATE SKIP LOCKED``): workers never wait on each
+    other and never take the same row."""
+    now = app.now()
+    async with app.sessions() as session:
+        picked = (
+            select(Timer.id)
+            .where(_due(now))
+            .order_by(Timer.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        claimed = await session.execute(
+            update(Timer)
+            .where(Timer.id == picked.c.id)
+            .values(status="firing", claimed_by=worker, claimed_at=now, attempts=Timer.attempts + 1)
+            .returning(Timer.id, Timer.kind, Timer.due_at, Timer.payload)
+            .execution_options(synchronize_session=False)
+        )
+        rows = sorted(claimed.all(), key=lambda r: (r.due_at, r.id))
+        await session.commit()
+    return rows
+
+
 async def fire_due(app: AppContext, *, worker: str | None = None, limit: int = 100) -> int:
     """Fire every timer due now. Returns how many this worker fired."""
     worker = worker or worker_name()
     now = app.now()
     async with app.sessions() as session:
-        rows = (
-            await session.execute(
-                select(Timer.id, Timer.kind, Timer.due_at, Timer.payload)
-                .where(
-                    Timer.due_at <= now,
-                    (Timer.status == "pending")
-                    | ((Timer.status == "firing") & (Timer.claimed_at < now - LEASE)),
-                )
-                .order_by(Timer.due_at)
-                .limit(limit)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        rows: list[Any] = []
+        if not postgres:  # SQLite: look, then claim row by row with a conditional UPDATE
+            rows = list(
+                (
+                    await session.execute(
+                        select(Timer.id, Timer.kind, Timer.due_at, Timer.payload)
+                        .where(_due(now))
+                        .order_by(Timer.due_at)
+                        .limit(limit)
+                    )
+                ).all()
             )
-        ).all()
+    if postgres:
+        rows = await _claim_batch(app, worker, limit)
     fired = 0
     for timer_id, kind, due_at, payload in rows:
-        if not await _claim(app, timer_id, worker):
+        if not postgres and not await _claim(app, timer_id, worker):
             continue  # another process took it
         late = (now - due_at).total_seconds()
         if late > 120:

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from redis.exceptions import LockError
+
 log = logging.getLogger(__name__)
 
 
@@ -75,7 +77,10 @@ class RedisChatLocks(ChatLocks):
             yield
         finally:
             if acquired:
-                await lock.release()
+                try:
+                    await lock.release()
+                except LockError:  # held past lock_seconds: it expired, maybe taken since
+                    log.warning("chat %s: lock expired before the update finished", key)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -221,6 +221,19 @@ class UpdatePump:
             # Gone idle (or cancelled on stop): drop the queue; what is left stays unconfirmed.
             self._queues.pop(key, None)
 
+    async def handle_now(self, update: Update, *, notice_only: bool = False) -> None:
+        """One update, now (webhook mode: the caller keeps the order and the lock)."""
+        async with self._slots:
+            if notice_only and self.throttle is not None:
+                await self.throttle.notify(self.bot, update)
+                self.count_throttled(update)
+            else:
+                await self._handle(update)
+
+    def count_throttled(self, update: Update) -> None:
+        if self.metrics is not None:
+            self.metrics.update_done(update.event_type, "throttled")
+
     async def _handle(self, update: Update) -> None:
         started, outcome = time.perf_counter(), "ok"
         try:
@@ -247,6 +260,10 @@ class UpdatePump:
 
     def request_stop(self) -> None:
         self._stopping.set()
+
+    async def stopped(self) -> None:
+        """Return once a stop was requested (webhook mode waits on this)."""
+        await self._stopping.wait()
 
     async def drain(self, seconds: float) -> int:
         """Wait up to ``seconds`` for the work in progress; cancel the rest.

@@ -1,7 +1,7 @@
 """issue 13 lists: resources, projects, milestones, links; convenors, declaration batches; volunteers.kind
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-11-29 11:25:35.947745
 """
 

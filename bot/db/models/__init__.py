@@ -37,13 +37,14 @@ from bot.db.models.people import (
 from bot.db.models.points import Declaration, LedgerEntry, Redemption, Reward
 from bot.db.models.roster import DutyReminder, RosterBatch, RosterEntry
 from bot.db.models.tasks import Offer, RelayMessage
-from bot.db.models.timers import Timer
+from bot.db.models.timers import CalendarRun, Timer
 from bot.db.models.web import DisplayToken, WebLoginLink, WebSession, WishStaffCard
 from bot.db.models.wishes import CategoryCorrection, Escalation, PendingInput, Wish, WishEvent
 
 __all__ = [
     "AuditEntry",
     "Broadcast",
+    "CalendarRun",
     "CategoryCorrection",
     "Convenor",
     "ConversationState",

@@ -1,7 +1,7 @@
 """filing on behalf (代办): resident consents and proxy filings
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29 11:50:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db.base
 
-revision: str = "0009"
-down_revision: str | None = "0011"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

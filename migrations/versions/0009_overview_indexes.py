@@ -1,6 +1,6 @@
 """overview speed: open wishes per grid and first approvals from the indexes alone
 
-Revision ID: 0014
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-29 11:45:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

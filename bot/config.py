@@ -373,7 +373,9 @@ class WebConfig(_Section):
 
     @property
     def enabled(self) -> bool:
-        return self.host is not None
+        # "" switches it off too: compose's webhook workers override a shared config's host
+        # with WISHBOT__WEB__HOST="" (they share the web container's network and its port).
+        return bool(self.host)
 
     @property
     def base_url(self) -> str:

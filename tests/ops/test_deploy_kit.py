@@ -93,11 +93,50 @@ def test_compose_loads_and_runs_real_commands_against_files_that_exist() -> None
     assert services["web"]["environment"]["WISHBOT_HEALTH_URL"].endswith("/healthz")
     # Polling allows one getUpdates caller per token: the bot is never replicated.
     assert "deploy" not in services["bot"] and "scale" not in services["bot"]
+    assert services["bot"]["profiles"] == ["polling"]
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("./") and not source.endswith(("config.toml", "backups")):
                 assert (DEPLOY / source).is_file(), source
+
+
+def test_compose_webhook_workers_are_the_upstreams_nginx_proxies_to() -> None:
+    """The webhook profile's workers listen where deploy/nginx/upstream.conf (the file the
+    two-worker test runs) sends /tg/, share the web container's network with nginx, and keep
+    their health/metrics ports and the dashboard's port apart."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    workers = {n: s for n, s in services.items() if s.get("profiles") == ["webhook"]}
+    assert len(workers) >= 2
+    upstream = (DEPLOY / "nginx" / "upstream.conf").read_text(encoding="utf-8")
+    block = re.search(r"upstream wishbot_webhook \{(.*?)\}", upstream, re.S)
+    assert block is not None
+    servers = set(re.findall(r"server (127\.0\.0\.1:\d+);", block.group(1)))
+    listening, metrics = set(), set()
+    for service in workers.values():
+        assert_real_subcommand(service["command"])
+        assert service["network_mode"] == "service:web" == services["nginx"]["network_mode"]
+        env = service["environment"]
+        assert env["WISHBOT__TELEGRAM__MODE"] == "webhook"
+        assert env["WISHBOT__WEB__HOST"] == ""  # the web service serves the dashboard
+        assert env["WISHBOT__DATABASE__URL"].startswith("postgresql+asyncpg://")
+        assert env["WISHBOT__REDIS__URL"].startswith("redis://")
+        listening.add(f"{env['WISHBOT__WEBHOOK__HOST']}:{env['WISHBOT__WEBHOOK__PORT']}")
+        metrics.add(env["WISHBOT__METRICS__PORT"])
+        assert env["WISHBOT_HEALTH_URL"] == (
+            f"http://127.0.0.1:{env['WISHBOT__METRICS__PORT']}/healthz"
+        )
+    assert listening == servers
+    assert len(metrics) == len(workers)
+    assert services["web"]["environment"]["WISHBOT__WEB__PORT"] not in metrics
+
+
+def test_an_empty_web_host_switches_the_dashboard_off() -> None:
+    from bot.config import WebConfig
+
+    assert WebConfig(host="127.0.0.1").enabled
+    assert not WebConfig(host="").enabled and not WebConfig().enabled
 
 
 def unit_commands(path: Path) -> list[list[str]]:

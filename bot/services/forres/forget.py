@@ -4,7 +4,8 @@ Such a resident cannot send /delete_me, so a grid worker (their grid) or communi
 grid) does it when the resident asks to be forgotten; volunteers never, even where they may
 file. Only records without Telegram: a Telegram user erases themselves. Open wishes are
 cancelled first, as the resident's own cancel does (the volunteer holding one is told and no
-longer sees the phone); then ``actors.erase_user`` empties every table as /delete_me does. The
+longer sees the phone); the answers kept for the presses of those who served them are emptied
+where they quote them; then ``actors.erase_user`` empties every table as /delete_me does. The
 代办 rows stay for the counts: a consent (how, when, by whom) and a filing (which wish, by whom)
 hold no personal field, and the user row they point at is emptied.
 """
@@ -13,10 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Grid, Resident, Staff, User, Wish
+from bot.db.models import (
+    Grid,
+    ProcessedAction,
+    ProxyFiling,
+    Resident,
+    ResidentConsent,
+    Staff,
+    User,
+    Wish,
+)
 from bot.db.tx import begin_write, transactional
 from bot.services import audit
 from bot.services.context import AppContext
@@ -164,6 +174,7 @@ async def forget_record(
     grid_id = resident.grid_id
     if not scope.covers(grid_id):
         raise UserError("forres.not_your_grid")
+    said = [user.display_name, resident.phone, resident.building]  # before they are erased
     open_ids = list(
         await session.scalars(
             select(Wish.id)
@@ -182,8 +193,9 @@ async def forget_record(
             cancelled += 1
         except UserError:  # finished or cancelled meanwhile: nothing to cancel
             continue
-    await actors.erase_user(app, session, record_user_id)
+    # Erasing (which marks the record deleted) comes last: a call cut short is done again.
     await begin_write(session)
+    await _forget_answers(session, record_user_id, [s for s in said if s])
     audit.record(
         session,
         staff_user_id,
@@ -194,4 +206,35 @@ async def forget_record(
         cancelled=cancelled,
     )
     await session.commit()
+    await actors.erase_user(app, session, record_user_id)
     return Forgotten(record_user_id, already=False, cancelled=cancelled)
+
+
+async def _forget_answers(session: AsyncSession, record_user_id: int, said: list[str]) -> None:
+    """The answers kept for the presses of those who served the record (filers, consent
+    recorders, volunteers of its wishes) quote its name ("已为刘大爷登记心愿"): emptied where they
+    do (a replayed press is then told only that it was done). The caller commits."""
+    if not said:
+        return
+    served = (
+        select(ResidentConsent.recorded_by)
+        .where(ResidentConsent.resident_id == record_user_id)
+        .union(
+            select(ProxyFiling.filer_id)
+            .join(Wish, Wish.id == ProxyFiling.wish_id)
+            .where(Wish.resident_id == record_user_id),
+            select(Wish.volunteer_id).where(
+                Wish.resident_id == record_user_id, Wish.volunteer_id.is_not(None)
+            ),
+        )
+        .subquery()
+    )
+    await session.execute(
+        update(ProcessedAction)
+        .where(
+            ProcessedAction.user_id.in_(select(served.c[0])),
+            or_(*(ProcessedAction.answer.contains(text, autoescape=True) for text in said)),
+        )
+        .values(answer=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -3,10 +3,21 @@ open wishes cancelled as the resident's own cancel, every table emptied of them,
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import AuditEntry, ProxyFiling, Resident, ResidentConsent, User, Wish
+from bot.db.models import (
+    AuditEntry,
+    ProcessedAction,
+    ProxyFiling,
+    Resident,
+    ResidentConsent,
+    User,
+    Wish,
+)
 from bot.services.errors import UserError
 from bot.services.forres import forget
 from bot.services.intake import dispatch
@@ -131,3 +142,58 @@ async def test_forgetting_cancels_open_tasks_and_leaves_them_in_no_table_once(
     assert await _count(place, AuditEntry, forgets) == 1
     async with place.app.sessions() as s:
         assert await forget.list_records(s, worker, 50, 0) == ([], 0)
+
+
+async def test_two_presses_at_once_forget_once(place: Place) -> None:
+    admin = await place.staff("王主任", None)
+    worker = await place.staff("刘网格员", "G01")
+    li = await place.volunteer("李明")
+    liu = await place.liu(worker)
+    held = await place.file(worker, liu, REPAIR)
+    async with place.app.sessions() as s:
+        await dispatch.approve(place.app, s, admin, held, difficulty="normal", deadline=None)
+    async with place.app.sessions() as s:
+        await offers.claim(place.app, s, held, li)
+    place.notifier.sent.clear()
+
+    async def press(staff: int) -> forget.Forgotten:
+        async with place.app.sessions() as s:
+            return await forget.forget_record(place.app, s, staff, liu)
+
+    results = await asyncio.gather(press(worker), press(admin))
+    assert sum(r.cancelled for r in results) == 1
+    told = [u for u, n in place.notifier.sent if n.kind == "task.cancelled_by_resident"]
+    assert told == [li]
+    forgets = AuditEntry.action == forget.FORGET
+    assert await _count(place, AuditEntry, forgets) == 1
+    async with place.app.sessions() as s:
+        user = await s.get(User, liu)
+        assert user is not None and user.deleted_at is not None and user.display_name is None
+
+
+async def test_a_call_in_progress_is_not_doubled_and_one_cut_short_is_redone(
+    place: Place,
+) -> None:
+    worker = await place.staff("刘网格员", "G01")
+    liu = await place.liu(worker)
+    key = f"forget:{liu}"
+    async with place.app.sessions() as s:  # another press started a moment ago
+        s.add(ProcessedAction(key=key, user_id=worker, created_at=place.app.now()))
+        await s.commit()
+    async with place.app.sessions() as s:
+        busy = await forget.forget_record(place.app, s, worker, liu)
+    assert busy.already
+    async with place.app.sessions() as s:
+        user = await s.get(User, liu)
+        assert user is not None and user.deleted_at is None and user.display_name == NAME
+    async with place.app.sessions() as s:  # ... and was cut short ten minutes ago
+        claim = await s.get(ProcessedAction, key)
+        assert claim is not None
+        claim.created_at = place.app.now() - timedelta(minutes=10)
+        await s.commit()
+    async with place.app.sessions() as s:
+        done = await forget.forget_record(place.app, s, worker, liu)
+    assert not done.already
+    async with place.app.sessions() as s:
+        user = await s.get(User, liu)
+        assert user is not None and user.deleted_at is not None and user.display_name is None

@@ -13,11 +13,14 @@ hold no personal field, and the user row they point at is emptied.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
+    AuditEntry,
     Grid,
     ProcessedAction,
     ProxyFiling,
@@ -36,6 +39,7 @@ from bot.services.intake import wish_states, wishes
 from bot.services.people import actors
 
 FORGET = "resident.forget"
+CLAIM_STALE = timedelta(minutes=5)  # a claim older than this was a call cut short: done again
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,8 @@ async def forget_record(
     if not scope.covers(grid_id):
         raise UserError("forres.not_your_grid")
     said = [user.display_name, resident.phone, resident.building]  # before they are erased
+    if not await _claim(app, session, staff_user_id, record_user_id):
+        return Forgotten(record_user_id, already=True, cancelled=0)  # another press is on it
     open_ids = list(
         await session.scalars(
             select(Wish.id)
@@ -195,16 +201,29 @@ async def forget_record(
             continue
     # Erasing (which marks the record deleted) comes last: a call cut short is done again.
     await begin_write(session)
+    session.expunge_all()  # what was read above may be stale: a press racing this one
+    again = await session.get(User, record_user_id)
+    if again is None or again.deleted_at is not None:
+        await session.commit()
+        return Forgotten(record_user_id, already=True, cancelled=cancelled)
     await _forget_answers(session, record_user_id, [s for s in said if s])
-    audit.record(
-        session,
-        staff_user_id,
-        FORGET,
-        "user",
-        record_user_id,
-        grid_id=grid_id,
-        cancelled=cancelled,
+    asked_before = await session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.action == FORGET,
+            AuditEntry.object_type == "user",
+            AuditEntry.object_id == str(record_user_id),
+        )
     )
+    if asked_before is None:  # a double press racing this one, or a call cut short: once
+        audit.record(
+            session,
+            staff_user_id,
+            FORGET,
+            "user",
+            record_user_id,
+            grid_id=grid_id,
+            cancelled=cancelled,
+        )
     await session.commit()
     await actors.erase_user(app, session, record_user_id)
     return Forgotten(record_user_id, already=False, cancelled=cancelled)
@@ -238,3 +257,31 @@ async def _forget_answers(session: AsyncSession, record_user_id: int, said: list
         .values(answer=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _claim(
+    app: AppContext, session: AsyncSession, staff_user_id: int, record_user_id: int
+) -> bool:
+    """Only one forgetting of a record at a time (two staff, or a double POST, at once): the
+    first to store the record's key goes on; False for the others. Commits."""
+    key = f"forget:{record_user_id}"
+    now = app.now()
+    await begin_write(session)
+    if await session.get(ProcessedAction, key, populate_existing=True) is not None:
+        taken_over = await session.execute(  # conditional: of two takers, one wins
+            update(ProcessedAction)
+            .where(ProcessedAction.key == key, ProcessedAction.created_at < now - CLAIM_STALE)
+            .values(created_at=now, user_id=staff_user_id)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return bool(taken_over.rowcount)  # type: ignore[attr-defined]
+    try:
+        await session.execute(
+            insert(ProcessedAction).values(key=key, user_id=staff_user_id, created_at=now)
+        )
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True

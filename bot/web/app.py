@@ -181,6 +181,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
         posters,
         queue,
         reports,
+        residents,
         roster_import,
         suggestions,
         volunteers,
@@ -228,6 +229,7 @@ def make_web_app(app: AppContext, bot_username: str = "") -> web.Application:
     forresident.routes(web_app)
     patrols.routes(web_app)  # 治安巡查 and standing posts (issue 13)
     lists.routes(web_app)  # issue 13: 三张清单
+    residents.routes(web_app)  # issue 12 follow-up: forget a record without Telegram
     return web_app
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select, text
 
 from bot.db.models import Wish
 from bot.demo.stage import Person, Stage
+from bot.services.context import AppContext
 from bot.services.privacy import mask_personal
 from tests.e2e.seed import resident, volunteer
 
@@ -87,9 +88,13 @@ COMMENT = "小李很细心，谢谢"
 
 
 async def _everything(stage: Stage) -> list[tuple[str, str, str]]:
+    return await every_value(stage.app)
+
+
+async def every_value(app: AppContext) -> list[tuple[str, str, str]]:
     """(table, column, value as text) for every non-empty value in every table."""
     found: list[tuple[str, str, str]] = []
-    async with stage.app.sessions() as session:
+    async with app.sessions() as session:
         conn = await session.connection()
         tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
         for table in tables:

@@ -16,7 +16,7 @@ from bot.db.idem import AlreadyDone
 from bot.i18n import Translator, catalog
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.people import actors, registration
+from bot.services.people import actors, leaving, registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg import once
@@ -228,7 +228,7 @@ async def delete_confirmed(
         await query.message.edit_text(t("delete.kept"))
         return
     await state.clear()
-    await actors.erase_user(app, session, actor.user_id)
+    await leaving.leave(app, session, actor.user_id)
     await query.message.edit_text(t("delete.done"))
 
 

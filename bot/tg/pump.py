@@ -4,8 +4,9 @@ aiogram's polling confirms an update to the server (the next getUpdates offset) 
 has *fetched* it, and handles every update as its own task: one person's quick taps race, and
 a stop with work in progress loses that work. This pump instead
 
-- keeps one queue per chat (per person in private chats): updates of one chat are handled
-  strictly in order, one at a time; different chats run concurrently, at most
+- keeps one queue per chat (per person in private chats, per presser for a group's
+  buttons): updates of one chat are handled strictly in order, one at a time; different
+  chats run concurrently, at most
   ``max_concurrent`` at once. An idle chat's queue is dropped, so memory does not grow;
 - with Redis, also takes a short per-chat lock shared by every bot process (``ChatLocks``);
 - confirms only past the lowest update id not yet finished: an update that was fetched but not
@@ -44,8 +45,18 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
 def chat_key(update: Update) -> int | str:
-    """Whose turn an update takes: its chat, else its sender, else its own id."""
+    """Whose turn an update takes: its chat, else its sender, else its own id.
+
+    A button pressed in a group takes its presser's turn, not the group's: fifty volunteers
+    pressing Claim on a group post are fifty people, and queueing them behind one another
+    made the last wait for all the others (the claim itself is decided by the database).
+    """
     event = update.event
+    query = update.callback_query
+    pressed_on = query.message if query is not None else None
+    in_group = pressed_on is not None and pressed_on.chat.type in ("group", "supergroup")
+    if query is not None and in_group:
+        return int(query.from_user.id)
     chat = getattr(event, "chat", None)
     if chat is None:
         message = getattr(event, "message", None)  # callback queries carry their message

@@ -124,3 +124,48 @@ async def test_one_row_actor_matches_the_profiles(sqlite_url: str, clock: Manual
                 one_row = await actors.touch_actor(session, person.id, person.user.first_name, "")
                 user, _ = await actors.touch_user(session, person.id, person.user.first_name, "")
                 assert one_row == actors.actor_of(user)
+
+
+async def test_start_takes_no_write_lock_and_a_wish_takes_it_once(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    """Before: `/start` cleared the (already clear) conversation state with two write
+    transactions, and a wish stored its draft with two more (set_state, then set_data)."""
+    async with Stage(sqlite_url, clock=clock) as stage:
+        ann = stage.person(101, "张阿姨")
+        await resident(stage, ann)
+        engine = await _quiet_stage(stage)
+        await ann.say("/start", expect="使用说明")
+        with statements(engine) as seen:
+            await ann.say("/start", expect="使用说明")
+            await stage.fake.settle()
+        assert kinds(seen)["BEGIN IMMEDIATE"] == 0, seen
+        with statements(engine) as seen:
+            await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")
+            await stage.fake.settle()
+        counts = kinds(seen)
+        assert counts["BEGIN IMMEDIATE"] == 1, seen
+        assert counts["INSERT"] + counts["UPDATE"] == 1, seen
+        assert sum(1 for s in seen if "FROM conversation_state" in s) == 1, seen  # read once
+
+
+def test_no_filter_runs_in_the_thread_pool() -> None:
+    """aiogram sends sync filters (magic ``F.`` filters, ``State`` objects) through
+    ``asyncio.to_thread``; the dispatcher wraps them all so none hops threads."""
+    from aiogram.fsm.storage.memory import MemoryStorage
+
+    from bot.config import Settings
+    from bot.services.context import AppContext
+    from bot.tg.dispatcher import build_dispatcher
+
+    app = AppContext(settings=Settings(), sessions=None, notifier=None)  # type: ignore[arg-type]
+    dp = build_dispatcher(app, MemoryStorage())
+    sync = [
+        (router.name, name, flt.callback)
+        for router in dp.chain_tail
+        for name, observer in router.observers.items()
+        for handler in observer.handlers
+        for flt in handler.filters or ()
+        if not flt.awaitable
+    ]
+    assert sync == []

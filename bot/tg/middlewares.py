@@ -67,7 +67,10 @@ class ActorMiddleware(BaseMiddleware):
             tg_user.id,
             tg_user.full_name,
             normalize_language(tg_user.language_code),
+            rename_later=True,
         )
         data["actor"] = actor
         data["t"] = Translator(actor.language)
-        return await handler(event, data)
+        result = await handler(event, data)
+        await actors.store_rename(session)  # a new Telegram name, after the answer
+        return result

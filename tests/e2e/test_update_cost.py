@@ -169,3 +169,49 @@ def test_no_filter_runs_in_the_thread_pool() -> None:
         if not flt.awaitable
     ]
     assert sync == []
+
+
+async def test_a_new_telegram_name_is_stored_after_the_answer(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    """Before: a new Telegram name took the write lock (and reloaded the person's whole ORM
+    graph) before the handler ran; fifty volunteers new to the bot pressing Claim at once
+    queued for SQLite's write lock ahead of their answers."""
+    from sqlalchemy import select
+
+    from bot.db.models import User
+
+    async with Stage(sqlite_url, clock=clock) as stage:
+        ann = stage.person(101, "张阿姨")
+        await resident(stage, ann)
+        engine = await _quiet_stage(stage)
+        renamed = stage.person(101, "张阿姨（三栋）")
+        with statements(engine) as seen:
+            await renamed.say("/start", expect="使用说明")
+            await stage.fake.settle()
+        assert person_reads(seen) == 1, seen  # no reload of the user and its profiles
+        assert sum(1 for s in seen if s.startswith("UPDATE users")) == 1, seen
+        async with stage.app.sessions() as session:
+            name = await session.scalar(select(User.display_name).where(User.telegram_id == 101))
+        assert name == "张阿姨（三栋）"
+
+
+async def test_a_rename_noted_before_an_erasure_does_not_bring_the_name_back(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import User
+
+    async with Stage(sqlite_url, clock=clock) as stage:
+        ann = stage.person(101, "张阿姨")
+        await resident(stage, ann)
+        async with stage.app.sessions() as session:
+            await actors.touch_actor(session, 101, "张阿姨（新）", "zh-CN", rename_later=True)
+            uid = await session.scalar(select(User.id).where(User.telegram_id == 101))
+            assert uid is not None
+            await actors.erase_user(stage.app, session, uid)
+            await actors.store_rename(session)
+        async with stage.app.sessions() as session:
+            name = await session.scalar(select(User.display_name).where(User.id == uid))
+        assert name != "张阿姨（新）" and name != "张阿姨"

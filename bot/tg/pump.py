@@ -23,6 +23,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
@@ -30,7 +31,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramServerError,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -67,6 +68,12 @@ def chat_key(update: Update) -> int | str:
     if user is not None:
         return int(user.id)
     return f"update:{update.update_id}"
+
+
+class _GetRawUpdates(GetUpdates):
+    """getUpdates answered as plain dicts: the pump parses only the updates it has not seen."""
+
+    __returning__ = list[dict[str, Any]]
 
 
 class UpdatePump:
@@ -139,11 +146,11 @@ class UpdatePump:
             if updates is None:  # stopped while waiting
                 return
             failures = 0
-            fresh = [u for u in updates if u.update_id > self._fetched_upto]
-            if updates and not fresh:
+            fresh = updates  # _fetch keeps only the ones not fetched before
+            if self._unfinished and not fresh:
                 # All known and still in progress: the server resends from the offset, which
-                # only moves once the oldest finishes. Each resend costs parsing up to 100
-                # updates, so wait for the offset to move (at least 50 ms, at most 250 ms)
+                # only moves once the oldest finishes. Each resend still costs a request and
+                # its JSON, so wait for the offset to move (at least 50 ms, at most 250 ms)
                 # instead of spinning; new updates wait at most that long to be fetched.
                 await self._wait_offset_moves(0.05, 0.25)
                 continue
@@ -158,14 +165,13 @@ class UpdatePump:
                 self._enqueue(update, notice_only=verdict == "notice")
 
     async def _fetch(self) -> list[Update] | None:
-        request = asyncio.ensure_future(
-            self.bot.get_updates(
-                offset=self.offset,
-                timeout=self.polling_timeout,
-                allowed_updates=self.allowed_updates,
-                request_timeout=self.polling_timeout + 10,
-            )
+        """New updates only: what the server sends again (still in progress here) is skipped
+        before it is parsed, so a busy pump does not re-validate up to 100 known updates on
+        every poll."""
+        method = _GetRawUpdates(
+            offset=self.offset, timeout=self.polling_timeout, allowed_updates=self.allowed_updates
         )
+        request = asyncio.ensure_future(self.bot(method, request_timeout=self.polling_timeout + 10))
         stop = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({request, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -176,7 +182,12 @@ class UpdatePump:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await request
             return None
-        return request.result()
+        raw: list[dict[str, Any]] = request.result()  # type: ignore[assignment]
+        return [
+            Update.model_validate(item, context={"bot": self.bot})
+            for item in raw
+            if int(item["update_id"]) > self._fetched_upto
+        ]
 
     async def _wait_progress(self, at_most: float) -> None:
         self._progress.clear()

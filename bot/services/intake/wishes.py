@@ -109,20 +109,26 @@ async def draft_wish(
 ) -> Draft:
     """Check a resident's new wish against the limits and understand it. Files nothing."""
     text = check_length(app, text)
-    # Only whether they are a resident: loading the profile would also load its grid.
-    if await session.scalar(select(Resident.user_id).where(Resident.user_id == user_id)) is None:
-        raise UserError("wish.register_first")
     cfg = app.settings.wishes
     now = app.now()
     day_start = now.astimezone(app.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    open_count, today = (
-        await session.execute(  # both limits in one pass over the resident's wishes
+    # Whether they are a resident (no row if not; the profile itself is not loaded) and both
+    # limits, in one pass over the resident's wishes.
+    limits = (
+        await session.execute(
             select(
                 func.coalesce(func.sum(case((Wish.status.in_(wish_states.OPEN), 1), else_=0)), 0),
                 func.coalesce(func.sum(case((Wish.created_at >= day_start, 1), else_=0)), 0),
-            ).where(Wish.resident_id == user_id)
+            )
+            .select_from(Resident)
+            .outerjoin(Wish, Wish.resident_id == Resident.user_id)
+            .where(Resident.user_id == user_id)
+            .group_by(Resident.user_id)
         )
-    ).one()
+    ).first()
+    if limits is None:
+        raise UserError("wish.register_first")
+    open_count, today = limits
     if (open_count or 0) >= cfg.max_open_per_resident:
         raise UserError("wish.too_many_open", max=cfg.max_open_per_resident)
     if (today or 0) >= cfg.max_per_day:

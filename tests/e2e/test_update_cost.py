@@ -215,3 +215,16 @@ async def test_a_rename_noted_before_an_erasure_does_not_bring_the_name_back(
         async with stage.app.sessions() as session:
             name = await session.scalar(select(User.display_name).where(User.id == uid))
         assert name != "张阿姨（新）" and name != "张阿姨"
+
+
+async def test_start_up_objects_are_kept_out_of_the_cyclic_gc(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    """Before: a full GC pass over everything start-up built (~350,000 objects) took 0.3-1.5 s
+    and stalled every update in flight; measured once per ~300 `/start`s."""
+    import gc
+
+    async with Stage(sqlite_url, clock=clock) as stage:
+        await stage.person(101, "张阿姨").say("/start")
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0  # stopped: back to normal collection

@@ -20,7 +20,7 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,7 +31,28 @@ from bot.db.models import ConversationState
 from bot.db.tx import begin_write
 
 _KNOWN = "wishbot_fsm_rows"  # session.info: storage key -> (state, data as JSON text)
-_KEY = ConversationState.key
+_COLUMNS = ConversationState.__table__.c
+
+
+def _upsert(insert: Any) -> Any:
+    """Built once per dialect, with bound parameters: only the compiled form is reused."""
+    stmt = insert(ConversationState).values(
+        key=bindparam("key", type_=_COLUMNS.key.type),
+        state=bindparam("state", type_=_COLUMNS.state.type),
+        data=bindparam("data", type_=_COLUMNS.data.type),
+        updated_at=bindparam("at", type_=_COLUMNS.updated_at.type),
+    )
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[ConversationState.key],
+        set_={"state": excluded.state, "data": excluded.data, "updated_at": excluded.updated_at},
+    )
+
+
+_READ = select(ConversationState.state, ConversationState.data).where(
+    ConversationState.key == bindparam("key")
+)
+_UPSERT = {False: _upsert(sqlite_insert), True: _upsert(pg_insert)}  # by "is PostgreSQL"
 
 
 def _state_name(state: str | State | None) -> str | None:
@@ -51,13 +72,7 @@ class SQLStorage(BaseStorage):
         """The row as stored (state, data as JSON), read at most once per session."""
         known: dict[str, tuple[str | None, str]] = session.info.setdefault(_KNOWN, {})
         if name not in known:
-            row = (
-                await session.execute(
-                    select(ConversationState.state, ConversationState.data).where(
-                        ConversationState.key == name
-                    )
-                )
-            ).first()
+            row = (await session.execute(_READ, {"key": name})).first()
             known[name] = (row.state, _as_json(row.data or {})) if row else (None, "{}")
         return known[name]
 
@@ -73,13 +88,10 @@ class SQLStorage(BaseStorage):
         new_data = old_data if data is None else _as_json(data)
         if (state, new_data) == (old_state, old_data):
             return
-        values = {"state": state, "data": json.loads(new_data), "updated_at": utcnow()}
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(ConversationState).values(key=name, **values)
-        stmt = stmt.on_conflict_do_update(index_elements=[_KEY], set_=values)
+        params = {"key": name, "state": state, "data": json.loads(new_data), "at": utcnow()}
         await begin_write(session)
-        await session.execute(stmt)
+        await session.execute(_UPSERT[dialect == "postgresql"], params)
         await session.commit()
         session.info[_KNOWN][name] = (state, new_data)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import idem
@@ -127,6 +127,9 @@ _ACTOR_ROW = (
 )
 
 
+_ACTOR_BY_TELEGRAM_ID = _ACTOR_ROW.where(User.telegram_id == bindparam("telegram_id"))
+
+
 def _actor_from_row(row: Any) -> Actor:
     roles: set[str] = set()
     if row.resident_id is not None:
@@ -166,7 +169,7 @@ async def touch_actor(
     Telegram name alone is stored by :func:`store_rename` once the update is answered, so
     it does not queue for the write lock ahead of the answer.
     """
-    row = (await session.execute(_ACTOR_ROW.where(User.telegram_id == telegram_id))).first()
+    row = (await session.execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
     if row is not None:
         new_name = display_name[:128] if display_name else row.display_name
         if row.is_blocked or (new_name != row.display_name and not rename_later):

@@ -45,3 +45,15 @@ def test_a_pressers_group_press_and_private_messages_share_one_turn() -> None:
 def test_group_messages_and_private_presses_keep_their_chats_turn() -> None:
     assert chat_key(_message(1, 201, GROUP)) == GROUP["id"]
     assert chat_key(_press(2, 201, {"id": 201, "type": "private"})) == 201
+
+
+def test_a_new_name_is_stored_on_private_updates_only() -> None:
+    """A burst of presses on a group post (fifty volunteers on one Claim) queued fifty
+    rename writes behind the claim; their next private update stores a new name instead."""
+    from bot.tg.middlewares import _in_private
+
+    private = {"id": 201, "type": "private"}
+    assert _in_private(_message(1, 201, private))
+    assert _in_private(_press(2, 201, private))
+    assert not _in_private(_press(3, 201, GROUP))
+    assert not _in_private(_message(4, 201, GROUP))

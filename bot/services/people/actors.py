@@ -181,6 +181,11 @@ async def touch_actor(
     return actor_of(user)
 
 
+def forget_rename(session: AsyncSession) -> None:
+    """Drop a noted new name (it is noted again, and stored, on a later update)."""
+    session.info.pop(_RENAME, None)
+
+
 @transactional
 async def store_rename(session: AsyncSession) -> None:
     """The new Telegram name noted by ``touch_actor(..., rename_later=True)``, if any."""

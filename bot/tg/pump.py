@@ -150,9 +150,10 @@ class UpdatePump:
             if self._unfinished and not fresh:
                 # All known and still in progress: the server resends from the offset, which
                 # only moves once the oldest finishes. Each resend still costs a request and
-                # its JSON, so wait for the offset to move (at least 50 ms, at most 250 ms)
-                # instead of spinning; new updates wait at most that long to be fetched.
-                await self._wait_offset_moves(0.05, 0.25)
+                # its JSON, so wait until one of them finishes (someone answered may write
+                # again at once), at least 10 ms and at most 100 ms, instead of spinning; a
+                # new update waits at most that long to be fetched.
+                await self._wait_any_finishes(0.01, 0.1)
                 continue
             for update in fresh:
                 self._fetched_upto = update.update_id
@@ -197,11 +198,11 @@ class UpdatePump:
         waiter.cancel()
         stop.cancel()
 
-    async def _wait_offset_moves(self, at_least: float, at_most: float) -> None:
+    async def _wait_any_finishes(self, at_least: float, at_most: float) -> None:
         loop = asyncio.get_running_loop()
-        offset, deadline = self.offset, loop.time() + at_most
+        handled, deadline = self.handled, loop.time() + at_most
         await self._sleep(at_least)
-        while self.offset == offset and not self._stopping.is_set():
+        while self.handled == handled and not self._stopping.is_set():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import idem
 from bot.db.engine import WRITE_OPTION
+from bot.db.write_turns import end_turn, take_turn
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,7 +25,12 @@ R = TypeVar("R")
 async def begin_write(session: AsyncSession) -> None:
     if session.in_transaction():
         await session.commit()
-    await session.connection(execution_options={WRITE_OPTION: True})
+    await take_turn(session)  # SQLite: queue in-process instead of its busy handler's sleeps
+    try:
+        await session.connection(execution_options={WRITE_OPTION: True})
+    except BaseException:
+        end_turn(session.sync_session)
+        raise
     # An armed idempotency key is the transaction's first row (see bot.db.idem).
     await idem.insert_armed(session)
 

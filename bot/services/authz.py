@@ -46,22 +46,29 @@ async def _offered(session: AsyncSession, wish_id: int, user_id: int) -> bool:
 
 
 async def _area_post(
-    session: AsyncSession, wish_id: int, grid_id: int, user_id: int, chat_id: int, message_id: int
+    session: AsyncSession, wish_id: int, user_id: int, chat_id: int, message_id: int
 ) -> bool:
-    """The press is on the wish's own post in its grid's group, by an approved volunteer there."""
-    post = (
+    """The press is on the wish's own post in its grid's group, by an approved volunteer there.
+
+    One query (the wish's post and the presser's volunteer row): fifty presses on a post at
+    once each pay one round trip here, not three."""
+    row = (
         await session.execute(
-            select(Wish.group_chat_id, Wish.group_message_id).where(Wish.id == wish_id)
+            select(
+                Wish.grid_id,
+                Wish.group_chat_id,
+                Wish.group_message_id,
+                Volunteer.grid_id.label("volunteer_grid"),
+                Volunteer.status,
+            )
+            .select_from(Wish)
+            .outerjoin(Volunteer, Volunteer.user_id == user_id)
+            .where(Wish.id == wish_id)
         )
     ).first()
-    if post is None or post[0] != chat_id or post[1] != message_id:
+    if row is None or row.group_chat_id != chat_id or row.group_message_id != message_id:
         return False
-    volunteer = (
-        await session.execute(
-            select(Volunteer.grid_id, Volunteer.status).where(Volunteer.user_id == user_id)
-        )
-    ).first()
-    return volunteer is not None and volunteer[1] == "approved" and volunteer[0] == grid_id
+    return bool(row.status == "approved" and row.volunteer_grid == row.grid_id)
 
 
 async def staff_covers_grid(session: AsyncSession, user_id: int, grid_id: int | None) -> bool:
@@ -84,6 +91,9 @@ async def owns(
 ) -> bool:
     """May ``user_id`` act on wish ``wish_id`` as ``kind`` says? Unknown wishes: no."""
     try:
+        if kind == OFFERED_OR_AREA_POST and chat_id != user_id:
+            # pressed in a group: only on the wish's post there
+            return await _area_post(session, wish_id, user_id, chat_id, message_id)
         wish = await _wish(session, wish_id)
         if wish is None:
             return False
@@ -97,8 +107,6 @@ async def owns(
         if kind == OFFERED:
             return await _offered(session, wish_id, user_id)
         if kind == OFFERED_OR_AREA_POST:
-            if chat_id != user_id:  # pressed in a group: only on the wish's post there
-                return await _area_post(session, wish_id, grid_id, user_id, chat_id, message_id)
             return await _offered(session, wish_id, user_id)
         if kind == STAFF_SCOPE:
             return await staff_covers_grid(session, user_id, grid_id)

@@ -44,6 +44,16 @@ def _group_chatter(event: TelegramObject) -> bool:
     return message.chat.type in ("group", "supergroup") and not (message.text or "").startswith("/")
 
 
+def _in_private(event: TelegramObject) -> bool:
+    """A private chat's message or button (or anything not in a chat)."""
+    if not isinstance(event, Update):
+        return True
+    message = event.message
+    if message is None and event.callback_query is not None:
+        message = event.callback_query.message  # type: ignore[assignment]
+    return message is None or message.chat.type == "private"
+
+
 class ActorMiddleware(BaseMiddleware):
     """Resolves the user once per update; handlers get ``actor`` and a translator ``t``."""
 
@@ -67,7 +77,15 @@ class ActorMiddleware(BaseMiddleware):
             tg_user.id,
             tg_user.full_name,
             normalize_language(tg_user.language_code),
+            rename_later=True,
         )
         data["actor"] = actor
         data["t"] = Translator(actor.language)
-        return await handler(event, data)
+        result = await handler(event, data)
+        if _in_private(event):
+            await actors.store_rename(session)  # a new Telegram name, after the answer
+        else:
+            # A press on a group post comes in a burst (fifty volunteers on one Claim): its
+            # rename would queue fifty writes behind the claim; the next private update does it.
+            actors.forget_rename(session)
+        return result

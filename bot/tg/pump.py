@@ -4,8 +4,9 @@ aiogram's polling confirms an update to the server (the next getUpdates offset) 
 has *fetched* it, and handles every update as its own task: one person's quick taps race, and
 a stop with work in progress loses that work. This pump instead
 
-- keeps one queue per chat (per person in private chats): updates of one chat are handled
-  strictly in order, one at a time; different chats run concurrently, at most
+- keeps one queue per chat (per person in private chats, per presser for a group's
+  buttons): updates of one chat are handled strictly in order, one at a time; different
+  chats run concurrently, at most
   ``max_concurrent`` at once. An idle chat's queue is dropped, so memory does not grow;
 - with Redis, also takes a short per-chat lock shared by every bot process (``ChatLocks``);
 - confirms only past the lowest update id not yet finished: an update that was fetched but not
@@ -22,6 +23,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
@@ -29,7 +31,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramServerError,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,8 +46,18 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
 def chat_key(update: Update) -> int | str:
-    """Whose turn an update takes: its chat, else its sender, else its own id."""
+    """Whose turn an update takes: its chat, else its sender, else its own id.
+
+    A button pressed in a group takes its presser's turn, not the group's: fifty volunteers
+    pressing Claim on a group post are fifty people, and queueing them behind one another
+    made the last wait for all the others (the claim itself is decided by the database).
+    """
     event = update.event
+    query = update.callback_query
+    pressed_on = query.message if query is not None else None
+    in_group = pressed_on is not None and pressed_on.chat.type in ("group", "supergroup")
+    if query is not None and in_group:
+        return int(query.from_user.id)
     chat = getattr(event, "chat", None)
     if chat is None:
         message = getattr(event, "message", None)  # callback queries carry their message
@@ -56,6 +68,12 @@ def chat_key(update: Update) -> int | str:
     if user is not None:
         return int(user.id)
     return f"update:{update.update_id}"
+
+
+class _GetRawUpdates(GetUpdates):
+    """getUpdates answered as plain dicts: the pump parses only the updates it has not seen."""
+
+    __returning__ = list[dict[str, Any]]
 
 
 class UpdatePump:
@@ -128,13 +146,14 @@ class UpdatePump:
             if updates is None:  # stopped while waiting
                 return
             failures = 0
-            fresh = [u for u in updates if u.update_id > self._fetched_upto]
-            if updates and not fresh:
+            fresh = updates  # _fetch keeps only the ones not fetched before
+            if self._unfinished and not fresh:
                 # All known and still in progress: the server resends from the offset, which
-                # only moves once the oldest finishes. Each resend costs parsing up to 100
-                # updates, so wait for the offset to move (at least 50 ms, at most 250 ms)
-                # instead of spinning; new updates wait at most that long to be fetched.
-                await self._wait_offset_moves(0.05, 0.25)
+                # only moves once the oldest finishes. Each resend still costs a request and
+                # its JSON, so wait until one of them finishes (someone answered may write
+                # again at once), at least 10 ms and at most 100 ms, instead of spinning; a
+                # new update waits at most that long to be fetched.
+                await self._wait_any_finishes(0.01, 0.1)
                 continue
             for update in fresh:
                 self._fetched_upto = update.update_id
@@ -147,14 +166,13 @@ class UpdatePump:
                 self._enqueue(update, notice_only=verdict == "notice")
 
     async def _fetch(self) -> list[Update] | None:
-        request = asyncio.ensure_future(
-            self.bot.get_updates(
-                offset=self.offset,
-                timeout=self.polling_timeout,
-                allowed_updates=self.allowed_updates,
-                request_timeout=self.polling_timeout + 10,
-            )
+        """New updates only: what the server sends again (still in progress here) is skipped
+        before it is parsed, so a busy pump does not re-validate up to 100 known updates on
+        every poll."""
+        method = _GetRawUpdates(
+            offset=self.offset, timeout=self.polling_timeout, allowed_updates=self.allowed_updates
         )
+        request = asyncio.ensure_future(self.bot(method, request_timeout=self.polling_timeout + 10))
         stop = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({request, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -165,7 +183,12 @@ class UpdatePump:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await request
             return None
-        return request.result()
+        raw: list[dict[str, Any]] = request.result()  # type: ignore[assignment]
+        return [
+            Update.model_validate(item, context={"bot": self.bot})
+            for item in raw
+            if int(item["update_id"]) > self._fetched_upto
+        ]
 
     async def _wait_progress(self, at_most: float) -> None:
         self._progress.clear()
@@ -175,11 +198,11 @@ class UpdatePump:
         waiter.cancel()
         stop.cancel()
 
-    async def _wait_offset_moves(self, at_least: float, at_most: float) -> None:
+    async def _wait_any_finishes(self, at_least: float, at_most: float) -> None:
         loop = asyncio.get_running_loop()
-        offset, deadline = self.offset, loop.time() + at_most
+        handled, deadline = self.handled, loop.time() + at_most
         await self._sleep(at_least)
-        while self.offset == offset and not self._stopping.is_set():
+        while self.handled == handled and not self._stopping.is_set():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return

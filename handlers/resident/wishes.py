@@ -22,6 +22,7 @@ from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg.callbacks import WishCb
 from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.fsm_storage import put as fsm_put
 from bot.tg.shorten import shorten
 from bot.tg.wish_cards import category_name, draft_text, history_text, wish_summary
 from handlers.common import welcome_markup
@@ -203,8 +204,7 @@ async def start_draft(
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return
-    await state.set_state(WishDraft.confirm)
-    await state.set_data({"draft": draft.to_dict()})
+    await fsm_put(state, WishDraft.confirm, {"draft": draft.to_dict()})
     if draft.duplicate_of is not None:
         await message.answer(
             t("wish.duplicate", id=draft.duplicate_of),

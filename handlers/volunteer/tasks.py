@@ -100,6 +100,11 @@ async def claim_pressed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
+    try:  # someone holds it already: answered from one plain read (their claim edits cards)
+        await offers.refuse_if_held(session, callback_data.wish_id, actor.user_id)
+    except UserError as err:
+        await query.answer(t(err.key, **err.params), show_alert=True)
+        return
     if await _stale_card(query, session, app, t, callback_data.wish_id, actor):
         return
     done_key = once.key_of(query)

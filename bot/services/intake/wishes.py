@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import PendingInput, Resident, User, Wish
@@ -100,6 +100,24 @@ def check_length(app: AppContext, text: str) -> str:
     return text
 
 
+# Built once with bound parameters (per update only the compiled form is looked up).
+_LIMITS = (
+    select(
+        func.coalesce(func.sum(case((Wish.status.in_(wish_states.OPEN), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Wish.created_at >= bindparam("day_start"), 1), else_=0)), 0),
+    )
+    .select_from(Resident)
+    .outerjoin(Wish, Wish.resident_id == Resident.user_id)
+    .where(Resident.user_id == bindparam("user_id"))
+    .group_by(Resident.user_id)
+)
+_RECENT = select(Wish.id, Wish.text).where(
+    Wish.resident_id == bindparam("user_id"),
+    Wish.created_at >= bindparam("since"),
+    Wish.status.in_(wish_states.OPEN),
+)
+
+
 async def draft_wish(
     app: AppContext,
     session: AsyncSession,
@@ -110,20 +128,15 @@ async def draft_wish(
 ) -> Draft:
     """Check a resident's new wish against the limits and understand it. Files nothing."""
     text = check_length(app, text)
-    # Only whether they are a resident: loading the profile would also load its grid.
-    if await session.scalar(select(Resident.user_id).where(Resident.user_id == user_id)) is None:
-        raise UserError("wish.register_first")
     cfg = app.settings.wishes
     now = app.now()
     day_start = now.astimezone(app.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    open_count, today = (
-        await session.execute(  # both limits in one pass over the resident's wishes
-            select(
-                func.coalesce(func.sum(case((Wish.status.in_(wish_states.OPEN), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Wish.created_at >= day_start, 1), else_=0)), 0),
-            ).where(Wish.resident_id == user_id)
-        )
-    ).one()
+    # Whether they are a resident (no row if not; the profile itself is not loaded) and both
+    # limits, in one pass over the resident's wishes.
+    limits = (await session.execute(_LIMITS, {"user_id": user_id, "day_start": day_start})).first()
+    if limits is None:
+        raise UserError("wish.register_first")
+    open_count, today = limits
     if (open_count or 0) >= cfg.max_open_per_resident:
         raise UserError("wish.too_many_open", max=cfg.max_open_per_resident)
     if (today or 0) >= cfg.max_per_day:
@@ -141,15 +154,7 @@ async def find_duplicate(
     """The resident's own recent wish that says nearly the same thing, if any."""
     cfg = app.settings.wishes
     since = app.now() - timedelta(hours=cfg.duplicate_window_hours)
-    recent = (
-        await session.execute(
-            select(Wish.id, Wish.text).where(
-                Wish.resident_id == user_id,
-                Wish.created_at >= since,
-                Wish.status.in_(wish_states.OPEN),
-            )
-        )
-    ).all()
+    recent = (await session.execute(_RECENT, {"user_id": user_id, "since": since})).all()
     target = normalize(text)
     for wish_id, old in recent:
         if fuzz.ratio(target, normalize(old)) / 100 >= cfg.duplicate_similarity:

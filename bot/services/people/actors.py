@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import idem
 from bot.db.models import ConversationState, PendingInput, Resident, Staff, User, Volunteer
 from bot.db.tx import begin_write, transactional
 from bot.services import audit
@@ -126,6 +127,9 @@ _ACTOR_ROW = (
 )
 
 
+_ACTOR_BY_TELEGRAM_ID = _ACTOR_ROW.where(User.telegram_id == bindparam("telegram_id"))
+
+
 def _actor_from_row(row: Any) -> Actor:
     roles: set[str] = set()
     if row.resident_id is not None:
@@ -147,21 +151,66 @@ def _actor_from_row(row: Any) -> Actor:
     )
 
 
+_RENAME = "wishbot_actor_rename"  # session.info: (user id, old name, new name), for later
+
+
 async def touch_actor(
-    session: AsyncSession, telegram_id: int, display_name: str, language: str
+    session: AsyncSession,
+    telegram_id: int,
+    display_name: str,
+    language: str,
+    *,
+    rename_later: bool = False,
 ) -> Actor:
     """The person behind an update, in one SELECT (user, profiles and roles joined).
 
     Only a first contact, a new Telegram name or a return after blocking the bot writes (then
-    through :func:`touch_user`); an ordinary update reads one row.
+    through :func:`touch_user`); an ordinary update reads one row. ``rename_later``: a new
+    Telegram name alone is stored by :func:`store_rename` once the update is answered, so
+    it does not queue for the write lock ahead of the answer.
     """
-    row = (await session.execute(_ACTOR_ROW.where(User.telegram_id == telegram_id))).first()
-    if row is not None and not row.is_blocked:
+    row = (await session.execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+    if row is not None:
         new_name = display_name[:128] if display_name else row.display_name
-        if new_name == row.display_name:
-            return _actor_from_row(row)
+        if row.is_blocked or (new_name != row.display_name and not rename_later):
+            await _renamed(session, row.id, new_name)  # one UPDATE; the roles are as read
+        elif new_name != row.display_name:
+            session.info[_RENAME] = (row.id, row.display_name, new_name)
+        return replace(_actor_from_row(row), display_name=new_name or "")
     user, _ = await touch_user(session, telegram_id, display_name, language)
     return actor_of(user)
+
+
+def forget_rename(session: AsyncSession) -> None:
+    """Drop a noted new name (it is noted again, and stored, on a later update)."""
+    session.info.pop(_RENAME, None)
+
+
+@transactional
+async def store_rename(session: AsyncSession) -> None:
+    """The new Telegram name noted by ``touch_actor(..., rename_later=True)``, if any."""
+    pending = session.info.pop(_RENAME, None)
+    if pending is None:
+        return
+    user_id, old_name, new_name = pending
+    idem.disarm(session)  # a key the handler armed and did not use is not this write's
+    await begin_write(session)
+    await session.execute(  # unless the update changed it (/delete_me anonymises the name)
+        update(User)
+        .where(User.id == user_id, User.display_name.is_not_distinct_from(old_name))
+        .values(display_name=new_name)
+    )
+    await session.commit()
+
+
+@transactional
+async def _renamed(session: AsyncSession, user_id: int, display_name: str | None) -> None:
+    """A message from them means they unblocked the bot; a new Telegram name is taken over."""
+    await begin_write(session)
+    await session.execute(
+        update(User).where(User.id == user_id).values(display_name=display_name, is_blocked=False)
+    )
+    await session.commit()
 
 
 @transactional

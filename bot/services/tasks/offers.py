@@ -319,6 +319,7 @@ async def take(app: AppContext, session: AsyncSession, wish_id: int, user_id: in
     A press on a wish someone already holds is answered from a fresh plain read, without
     the write lock (50 presses at once used to take turns on it, the winner included).
     """
+    await refuse_if_held(session, wish_id, user_id)  # losers answered without the turn
     turn, pressers = _claim_turns.setdefault(wish_id, (asyncio.Lock(), [0]))
     pressers[0] += 1
     try:
@@ -331,7 +332,8 @@ async def take(app: AppContext, session: AsyncSession, wish_id: int, user_id: in
 
 
 @transactional
-async def _take(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Claimed:
+async def refuse_if_held(session: AsyncSession, wish_id: int, user_id: int) -> None:
+    """A plain read, no write lock: refuses a press on a wish someone already holds."""
     if session.in_transaction():
         await session.commit()  # a snapshot from before the last claim would not see it
     holder = (
@@ -344,6 +346,11 @@ async def _take(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
             "task.already_yours" if holder.volunteer_id == user_id else "task.already_taken",
             id=wish_id,
         )
+
+
+@transactional
+async def _take(app: AppContext, session: AsyncSession, wish_id: int, user_id: int) -> Claimed:
+    await refuse_if_held(session, wish_id, user_id)  # again: the one before us may have won
     await begin_write(session)
     wish = await session.get(Wish, wish_id, populate_existing=True)
     if wish is None:

@@ -141,8 +141,8 @@ async def build_pool(
     gmap = grid_map or await load_grids(session)
     year_start = _year_start(settings, now)
     among = None
-    if area is not None:
-        among = select(Volunteer.user_id).where(Volunteer.grid_id.in_(area))
+    if area is not None:  # the ids just read: each aggregate goes straight to their index rows
+        among = [int(v.user_id) for v in volunteers]
     active: dict[int, int] = {}
     served: dict[int, int] = {}
     served_year: dict[int, int] = {}

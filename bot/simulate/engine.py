@@ -36,7 +36,7 @@ from bot.services.errors import UserError
 from bot.services.intake import dispatch, wish_states, wishes
 from bot.services.reports.outcome_math import Outcomes
 from bot.services.reports.outcomes import outcome_figures
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle, offers
 from bot.simulate import policies
 from bot.simulate.model import CommunityModel, load_wishes
 from bot.simulate.notifier import SimNotifier
@@ -268,7 +268,7 @@ class Simulation:
     async def _claim(self, vol: SimVolunteer, state: _WishState) -> None:
         async with self.app.sessions() as session:
             try:
-                await offers.claim(self.app, session, state.id, vol.uid)
+                await claims.claim(self.app, session, state.id, vol.uid)
             except UserError:
                 return
         self.claims += 1

@@ -11,7 +11,7 @@ from bot.i18n import Translator
 from bot.services import authz
 from bot.services.context import AppContext
 from bot.services.people.actors import ROLE_STAFF, Actor
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import lifecycle, why
 from bot.tg import once
 from bot.tg.callbacks_tasks import StaffTaskCb
 from bot.tg.filters import HasRole, PrivateChat
@@ -76,7 +76,7 @@ def _breakdown(t: Translator, breakdown: dict[str, float]) -> str:
 async def why_text(
     app: AppContext, session: AsyncSession, t: Translator, wish_id: int, name: str | None
 ) -> str:
-    report = await offers.why_report(app, session, wish_id, name)
+    report = await why.why_report(app, session, wish_id, name)
     if report.unknown_name:
         return t("why.unknown_volunteer", name=name)
     found, explained, names = report.offers, report.explained, report.names

@@ -14,7 +14,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.people import profiles, registration
 from bot.services.people.actors import ROLE_VOLUNTEER, Actor
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle, offers
 from bot.tg import keyboards as kb
 from bot.tg import once, stale
 from bot.tg.callbacks import ToggleCb
@@ -101,7 +101,7 @@ async def claim_pressed(
     app: AppContext,
 ) -> None:
     try:  # someone holds it already: answered from one plain read (their claim edits cards)
-        await offers.refuse_if_held(session, callback_data.wish_id, actor.user_id)
+        await claims.refuse_if_held(session, callback_data.wish_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
@@ -110,7 +110,7 @@ async def claim_pressed(
     done_key = once.key_of(query)
     once.arm(session, done_key, actor.user_id)
     try:
-        claimed = await offers.take(app, session, callback_data.wish_id, actor.user_id)
+        claimed = await claims.take(app, session, callback_data.wish_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
@@ -118,7 +118,7 @@ async def claim_pressed(
     await once.remember(session, done_key, answer)
     # The presser hears first; the other cards, the group post and the resident after.
     await query.answer(answer, show_alert=True)
-    await offers.announce_claim(app, session, claimed)
+    await claims.announce_claim(app, session, claimed)
 
 
 async def task_action(

@@ -18,7 +18,7 @@ from bot.i18n import Translator
 from bot.services.intake import dispatch, wishes
 from bot.services.outreach import events
 from bot.services.outreach.events import EventDraft, Segment
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle
 from tests.conftest import ManualClock
 from tests.e2e.seed import resident, user_id, volunteer
 
@@ -174,7 +174,7 @@ async def test_task_card_is_never_posted_in_the_group(stage: Stage, admin: Perso
     li_uid = await volunteer(stage, li)
     wish_id = await filed_and_approved(stage, staff, ann, "楼道灯坏了，晚上看不见路")
     async with stage.app.sessions() as session:
-        await offers.claim(stage.app, session, wish_id, li_uid)
+        await claims.claim(stage.app, session, wish_id, li_uid)
     await stage.fake.settle()
     post = stage.fake.messages(GROUP)[-1]
     query = await stage.fake.forge_press(li.user, GROUP, post.message_id, f"t:open:{wish_id}:")
@@ -287,7 +287,7 @@ async def _done_task(stage: Stage, admin: Person) -> tuple[Person, int]:
     li_uid = await volunteer(stage, li)
     wish_id = await filed_and_approved(stage, staff, ann, "楼道灯坏了，晚上看不见路")
     async with stage.app.sessions() as session:
-        await offers.claim(stage.app, session, wish_id, li_uid)
+        await claims.claim(stage.app, session, wish_id, li_uid)
     async with stage.app.sessions() as session:
         await lifecycle.mark_done(stage.app, session, wish_id, li_uid, "换好了", None)
     await ann_person.expect("打个分")

@@ -36,7 +36,7 @@ from bot.i18n import Translator
 from bot.services.intake import dispatch, wishes
 from bot.services.people import actors
 from bot.services.suggestions import loop as suggestion_loop
-from bot.services.tasks import offers
+from bot.services.tasks import claims
 from bot.tg import authz, policy
 from handlers import routers
 from tests.e2e.seed import resident, user_id, volunteer
@@ -251,7 +251,7 @@ class World:
                 stage.app, session, staff_uid, self.wish_id, difficulty="normal", deadline=None
             )
         async with stage.app.sessions() as session:
-            await offers.claim(stage.app, session, self.wish_id, li)
+            await claims.claim(stage.app, session, self.wish_id, li)
         self.people[NV] = stage.person(202, "周杰")
         await volunteer(stage, self.people[NV], grid="G02")
         self.people[G] = self.people[NV]

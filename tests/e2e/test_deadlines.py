@@ -15,7 +15,7 @@ from bot.db.models import Timer
 from bot.demo.stage import Person, Stage
 from bot.scheduler.timers import fire_due
 from bot.services.intake import dispatch, wishes
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle
 from tests.conftest import ManualClock
 from tests.e2e.seed import resident, user_id, volunteer
 
@@ -120,7 +120,7 @@ async def _claimed_task(stage: Stage, admin: Person) -> tuple[int, int, int, Per
             stage.app, session, admin_uid, wish_id, difficulty="normal", deadline=None
         )
     async with stage.app.sessions() as session:
-        await offers.claim(stage.app, session, wish_id, li_uid)
+        await claims.claim(stage.app, session, wish_id, li_uid)
     await stage.fake.settle()
     return wish_id, ann_uid, li_uid, ann, li
 

@@ -8,7 +8,7 @@ import pytest
 from bot.db.models import Wish
 from bot.demo.stage import Person, Stage
 from bot.services.intake import dispatch, wishes
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle
 from tests.conftest import ManualClock
 from tests.e2e.seed import resident, user_id, volunteer
 
@@ -64,7 +64,7 @@ async def test_neighbours_same_report_is_shown_merged_and_both_told(
             stage.app, session, admin_uid, first, difficulty="normal", deadline=None
         )
     async with stage.app.sessions() as session:
-        await offers.claim(stage.app, session, first, li_uid)
+        await claims.claim(stage.app, session, first, li_uid)
     async with stage.app.sessions() as session:
         await lifecycle.mark_done(stage.app, session, first, li_uid, "换了灯泡", None)
     async with stage.app.sessions() as session:

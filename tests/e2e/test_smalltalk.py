@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import Wish
 from bot.demo.stage import Person, Stage
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle
 from tests.conftest import ManualClock
 from tests.e2e.seed import resident, user_id, volunteer
 from tests.e2e.test_loop import approve, file_wish
@@ -66,7 +66,7 @@ async def test_thanks_after_a_finished_task_reach_its_volunteer_once(
     wish_id = await file_wish(stage, ann_uid, "厨房水管漏水了，周六上午有人能来修吗")
     await approve(stage, admin_uid, wish_id)
     async with stage.app.sessions() as session:
-        await offers.claim(stage.app, session, wish_id, li_uid)
+        await claims.claim(stage.app, session, wish_id, li_uid)
     async with stage.app.sessions() as session:
         await lifecycle.mark_done(stage.app, session, wish_id, li_uid, None, None)
     mark = stage.fake.mark()

@@ -21,7 +21,7 @@ from bot.db.models import (
 from bot.services.errors import UserError
 from bot.services.forres import forget
 from bot.services.intake import dispatch
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle
 from tests.e2e.test_privacy import every_value
 from tests.forres import test_forres_services as base
 from tests.forres.test_forres_services import ERRAND, PHONE, Place
@@ -97,7 +97,7 @@ async def test_forgetting_cancels_open_tasks_and_leaves_them_in_no_table_once(
     async with place.app.sessions() as s:
         await dispatch.approve(place.app, s, admin, held, difficulty="normal", deadline=None)
     async with place.app.sessions() as s:
-        await offers.claim(place.app, s, held, li)
+        await claims.claim(place.app, s, held, li)
     async with place.app.sessions() as s:
         assert await lifecycle.resident_phone(s, held, li) == PHONE
     needles = [NAME, PHONE, BUILDING, REPAIR, ERRAND]
@@ -153,7 +153,7 @@ async def test_two_presses_at_once_forget_once(place: Place) -> None:
     async with place.app.sessions() as s:
         await dispatch.approve(place.app, s, admin, held, difficulty="normal", deadline=None)
     async with place.app.sessions() as s:
-        await offers.claim(place.app, s, held, li)
+        await claims.claim(place.app, s, held, li)
     place.notifier.sent.clear()
 
     async def press(staff: int) -> forget.Forgotten:

@@ -29,7 +29,7 @@ from bot.services.forres import filing, joining, records
 from bot.services.intake import dispatch
 from bot.services.notices import Notice, RecordingNotifier
 from bot.services.people import registration
-from bot.services.tasks import lifecycle, offers
+from bot.services.tasks import claims, lifecycle
 from tests.conftest import ManualClock
 from tests.points.conftest import create_schema, make_world
 
@@ -218,7 +218,7 @@ async def test_the_filer_confirms_in_person_once_and_points_are_awarded_once(
     async with place.app.sessions() as s:
         await dispatch.approve(place.app, s, admin, wish_id, difficulty="normal", deadline=None)
     async with place.app.sessions() as s:
-        await offers.claim(place.app, s, wish_id, li)
+        await claims.claim(place.app, s, wish_id, li)
     async with place.app.sessions() as s:
         assert await lifecycle.resident_phone(s, wish_id, li) == PHONE
         await lifecycle.mark_done(place.app, s, wish_id, li, "药取回来了", None)

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.intake.wish_states import STATES
-from bot.services.tasks.offers import why_report
+from bot.services.tasks.why import why_report
 from bot.web import export
 from bot.web.app import ctx, page, staff_only
 from bot.web.scope import Viewer, may_act, may_see_grid

@@ -15,7 +15,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # PostgreSQL only: SQLite ignores INCLUDE and gets an index of created_at.
-COVER_COLUMNS = ["grid_id", "status", "category", "rating", "volunteer_id", "claimed_at", "done_at"]
+COVER_COLUMNS = [
+    "id",
+    "grid_id",
+    "status",
+    "category",
+    "rating",
+    "volunteer_id",
+    "claimed_at",
+    "done_at",
+]
 
 
 def upgrade() -> None:

@@ -12,6 +12,7 @@ from bot.db.base import Base, BigIntPK, utcnow
 
 # What the overview's window sums read besides the filing time (migration 0015).
 COVER_COLUMNS = [
+    "id",
     "grid_id",
     "status",
     "category",

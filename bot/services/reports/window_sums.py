@@ -70,6 +70,32 @@ def _ordered(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _window(start: datetime, end: datetime, grids: Grids) -> list[Any]:
+    return [Wish.created_at >= start, Wish.created_at < end, *_in_grids(Wish.grid_id, grids)]
+
+
+def moments_query(start: datetime, end: datetime, grids: Grids, *, postgres: bool) -> Any:
+    """Every approved wish of the window once (one join with the first approvals): its grid,
+    its two durations and whether it is finished (1) and served by nobody (2). PostgreSQL
+    gives the durations as seconds, exactly as timedelta.total_seconds(); SQLite the moments."""
+    approvals = _approvals(start)
+    at = approvals.c.at
+    finished = or_(Wish.status.in_(sorted(DONE_STATES | ENDED_STATES)), Wish.done_at.is_not(None))
+    if postgres:
+        claim_s: Any = cast(extract("epoch", Wish.claimed_at - at), Float)
+        done_s: Any = cast(extract("epoch", Wish.done_at - at), Float)
+        moments = select(Wish.grid_id, claim_s, done_s)
+    else:
+        moments = select(Wish.grid_id, at, Wish.claimed_at, Wish.done_at)
+    ended = case((finished, case((Wish.volunteer_id.is_(None), 2), else_=1)), else_=0)
+    return (
+        moments.add_columns(ended)
+        .select_from(Wish)
+        .join(approvals, approvals.c.wish_id == Wish.id)
+        .where(*_window(start, end, grids))
+    )
+
+
 async def window_sums(
     session: AsyncSession,
     start: datetime,
@@ -82,26 +108,9 @@ async def window_sums(
     the local days of the trend start at, and the end of the last one (days = len - 1)."""
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
-    scope = [Wish.created_at >= start, Wish.created_at < end, *_in_grids(Wish.grid_id, grids)]
-    approvals = _approvals(start)
-    at = approvals.c.at
-    finished = or_(Wish.status.in_(sorted(DONE_STATES | ENDED_STATES)), Wish.done_at.is_not(None))
-    if postgres:  # seconds computed by the server, exactly as timedelta.total_seconds()
-        claim_s: Any = cast(extract("epoch", Wish.claimed_at - at), Float)
-        done_s: Any = cast(extract("epoch", Wish.done_at - at), Float)
-        moments = select(Wish.grid_id, claim_s, done_s)
-    else:
-        moments = select(Wish.grid_id, at, Wish.claimed_at, Wish.done_at)
-    # Every approved wish once (one join with the first approvals): its two durations and
-    # whether it is finished (1) and served by nobody (2).
-    ended = case((finished, case((Wish.volunteer_id.is_(None), 2), else_=1)), else_=0)
+    scope = _window(start, end, grids)
     rows: list[Any] = list(
-        await connection.execute(
-            moments.add_columns(ended)
-            .select_from(Wish)
-            .join(approvals, approvals.c.wish_id == Wish.id)
-            .where(*scope)
-        )
+        (await connection.execute(moments_query(start, end, grids, postgres=postgres))).all()
     )
     if not postgres:
         rows = [(g, _seconds(c, a), _seconds(d, a), e) for g, a, c, d, e in rows]

@@ -19,7 +19,7 @@ from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.web.charts import ChartStore
 from bot.web.ratelimit import Limiter, make_limiter
-from bot.web.scope import Viewer, staff_viewer
+from bot.web.scope import Viewer, session_viewer
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -97,10 +97,10 @@ async def current_viewer(request: web.Request) -> Viewer | None:
     if cookie:
         app = ctx(request)
         async with app.sessions() as session:
-            active = await web_access.touch_session(app, session, cookie)
-            if active is not None:
-                viewer = await staff_viewer(session, active.user_id, active.language, active.csrf)
-                request["active_session"] = active
+            found = await web_access.touch_staff_session(app, session, cookie)
+            if found is not None:
+                viewer = session_viewer(found)
+                request["active_session"] = found.active
             await session.rollback()
     request["viewer"] = viewer
     return viewer

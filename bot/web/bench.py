@@ -235,11 +235,14 @@ async def _time(client: TestClient, paths: list[str], runs: int) -> dict[str, fl
 async def _plans(app: AppContext) -> dict[str, list[str]]:
     """Index names the PostgreSQL plans of the main queries use."""
     from bot.services.reports.outcomes import _records_query
+    from bot.services.reports.window_sums import moments_query
 
     now = app.now()
+    month = now - timedelta(days=30)
     queries = {
-        "overview_records": _records_query(now - timedelta(days=30), now, None),
-        "overview_records_grid": _records_query(now - timedelta(days=30), now, [1]),
+        "overview_records": _records_query(month, now, None),
+        "overview_records_grid": _records_query(month, now, [1]),
+        "overview_window_moments": moments_query(month, now, None, postgres=True),
     }
     found: dict[str, list[str]] = {}
     async with app.sessions() as s:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Staff, User
+from bot.services.web_access import SessionStaff
 
 READ = "read"
 ACT = "act"  # review, export, manage display tokens
@@ -51,6 +52,25 @@ async def staff_viewer(
         community_wide=community,
         read_only=False,
         csrf=csrf,
+    )
+
+
+def session_viewer(found: SessionStaff) -> Viewer | None:
+    """:func:`staff_viewer` from a row :func:`web_access.touch_staff_session` already read."""
+    if found.staff_scope is None:
+        return None
+    community = found.staff_scope == "community"
+    grid_id = found.staff_grid_id
+    grids = None if community else frozenset({grid_id} if grid_id else set())
+    user_id = found.active.user_id
+    return Viewer(
+        user_id=user_id,
+        name=found.display_name or str(user_id),
+        language=found.active.language,
+        grid_ids=grids,
+        community_wide=community,
+        read_only=False,
+        csrf=found.active.csrf,
     )
 
 

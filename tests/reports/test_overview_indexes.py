@@ -13,6 +13,7 @@ from bot.db.migrate import upgrade_async
 from bot.db.models import Wish
 from bot.services.intake.wish_states import OPEN
 from bot.services.reports.outcomes import _approvals
+from bot.services.reports.window_sums import moments_query
 
 pytestmark = pytest.mark.postgres
 
@@ -40,5 +41,27 @@ async def test_first_approvals_and_open_wishes_per_grid_come_from_their_indexes(
                 .group_by(Wish.grid_id)
             )
             assert "ix_wishes_status_grid_deadline" in await _plan(conn, open_by_grid)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_window_sums_read_the_covering_index_of_the_filing_time(
+    postgres_url: str,
+) -> None:
+    await upgrade_async(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SET enable_seqscan = off")
+            await conn.exec_driver_sql("SET enable_bitmapscan = off")
+            end = datetime.now(UTC)
+            start = end - timedelta(days=30)
+            plan = await _plan(conn, moments_query(start, end, None, postgres=True))
+            assert "Index Only Scan using ix_wishes_created_cover" in plan
+            per_grid = select(Wish.grid_id, func.count(), func.sum(Wish.rating)).where(
+                Wish.created_at >= start, Wish.created_at < end
+            )
+            plan = await _plan(conn, per_grid.group_by(Wish.grid_id))
+            assert "Index Only Scan using ix_wishes_created_cover" in plan
     finally:
         await engine.dispose()

@@ -1,10 +1,10 @@
 """The community at a glance (一屏观全域): a few aggregate queries over indexed columns, plus
-the outcome figures of the period's wishes. Read only; scope = a set of grids or all."""
+the outcome figures of the period's wishes (summed by the database, :mod:`window_sums`).
+Read only; scope = a set of grids or all."""
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from operator import attrgetter
@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Escalation, Grid, Wish
 from bot.services.context import AppContext
 from bot.services.intake.wish_states import OPEN
-from bot.services.reports.outcome_math import Outcomes, WishRecord, median, outcomes
-from bot.services.reports.outcomes import Grids, Window, idle_volunteers, load_records
+from bot.services.reports.outcome_math import Outcomes, WishRecord, median
+from bot.services.reports.outcomes import Grids, Window, idle_volunteers
 from bot.services.reports.rates import RateLine, rate_lines
+from bot.services.reports.window_sums import GridSums, window_sums
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,9 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
     now = app.now()
     tz = app.settings.tz
     scope = _scoped(grids)
-    records = await load_records(session, win.start, win.end, grids)
-    figures = outcomes(records, idle=await idle_volunteers(session, win.start, win.end, grids))
-    by_status: Counter[str] = Counter(map(attrgetter("status"), records))
-    by_category: Counter[str] = Counter(map(attrgetter("category"), records))
+    days, edges = _day_edges(win, app)
+    idle = await idle_volunteers(session, win.start, win.end, grids)
+    sums = await window_sums(session, win.start, win.end, grids, edges, idle)
 
     # Open and overdue now (not only this period's wishes): one grouped query on status.
     open_states = sorted(OPEN)
@@ -94,33 +94,25 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
     rates = await rate_lines(app, session, local_now.year, local_now.month)
     rate_by_code: dict[str, RateLine] = {r.grid_code or "": r for r in rates.grids}
 
-    grid_query = select(Grid).where(Grid.active.is_(True)).order_by(Grid.code)
+    grid_query = select(Grid.id, Grid.code, Grid.name).where(Grid.active.is_(True))
     if grids is not None:
         grid_query = grid_query.where(Grid.id.in_(list(grids)))
-    per_grid: dict[int, list[WishRecord]] = defaultdict(list)
-    for r in records:
-        per_grid[r.grid_id].append(r)
     rows = []
-    for grid in await session.scalars(grid_query):
-        mine = per_grid.get(grid.id, [])
-        claims = [
-            (r.claimed_at - r.approved_at).total_seconds() / 3600
-            for r in mine
-            if r.claimed_at is not None and r.approved_at is not None
-        ]
-        ratings = [r.rating for r in mine if r.rating is not None]
-        rate = rate_by_code.get(grid.code)
-        n_open, n_overdue = open_by_grid.get(grid.id, (0, 0))
+    no_wishes = GridSums(0, [], 0, 0)
+    for grid_id, code, name in await session.execute(grid_query.order_by(Grid.code)):
+        mine = sums.per_grid.get(grid_id, no_wishes)
+        rate = rate_by_code.get(code)
+        n_open, n_overdue = open_by_grid.get(grid_id, (0, 0))
         rows.append(
             GridRow(
-                grid_id=grid.id,
-                code=grid.code,
-                name=grid.name,
+                grid_id=grid_id,
+                code=code,
+                name=name,
                 open=n_open,
                 overdue=n_overdue,
-                filed=len(mine),
-                claim_median_h=median(claims),
-                satisfaction=sum(ratings) / len(ratings) if ratings else None,
+                filed=mine.filed,
+                claim_median_h=median(mine.claim_hours),
+                satisfaction=mine.rating_sum / mine.ratings if mine.ratings else None,
                 registration_rate=rate.registration_rate if rate else None,
                 activity_rate=rate.activity_rate if rate else None,
             )
@@ -128,20 +120,19 @@ async def overview(app: AppContext, session: AsyncSession, grids: Grids, win: Wi
     await session.commit()
     return Overview(
         window=win,
-        by_status=dict(by_status.most_common()),
-        by_category=dict(by_category.most_common()),
+        by_status=sums.by_status,
+        by_category=sums.by_category,
         grids=rows,
-        figures=figures,
+        figures=sums.figures,
         escalations_open=int(esc[0] or 0),
         escalations_overdue=int(esc[1] or 0),
         active_volunteers_month=int(active or 0),
-        trend=_trend(records, win, app),
+        trend=list(zip(days, sums.filed_per_day, sums.done_per_day, strict=True)),
     )
 
 
-def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tuple[date, int, int]]:
-    """Filed and done per local day: sort the moments once, then cut them at each local
-    midnight (a binary search per day, not a time-zone conversion per wish)."""
+def _day_edges(win: Window, app: AppContext) -> tuple[list[date], list[datetime]]:
+    """The window's local days, and the UTC moment each starts at plus the one after the last."""
     tz = app.settings.tz
     first = win.start.astimezone(tz).date()
     last = win.end.astimezone(tz).date()
@@ -150,8 +141,15 @@ def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tupl
     while current <= last:
         days.append(current)
         current += timedelta(days=1)
-    # The UTC moment each local day starts, and the one after the last day.
     edges = [datetime.combine(d, time(), tzinfo=tz) for d in [*days, last + timedelta(days=1)]]
+    return days, edges
+
+
+def _trend(records: list[WishRecord], win: Window, app: AppContext) -> list[tuple[date, int, int]]:
+    """Filed and done per local day from records (the overview lets the database count them,
+    :mod:`window_sums`; this stays for callers holding records): sort the moments once, then
+    cut them at each local midnight (a binary search per day, not a conversion per wish)."""
+    days, edges = _day_edges(win, app)
     filed = sorted(map(attrgetter("created_at"), records))
     done = sorted(r.done_at for r in records if r.done_at is not None)
 

@@ -18,7 +18,8 @@ from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb, MeCb, ToggleCb
 from bot.tg.filters import PrivateChat
 from handlers import forms
-from handlers.volunteer.registration import MAX_TASK_CHOICES, skills_keyboard, slots_keyboard
+from handlers.volunteer.registration import MAX_TASK_CHOICES
+from handlers.volunteer.signup_steps import skills_keyboard, slots_keyboard
 
 
 class EditProfile(StatesGroup):

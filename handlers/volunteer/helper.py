@@ -72,7 +72,10 @@ async def name_typed(message: Message, state: FSMContext, t: Translator, app: Ap
 async def toggled(
     query: CallbackQuery, callback_data: ToggleCb, state: FSMContext, t: Translator, app: AppContext
 ) -> None:
-    if not await steps.toggle_step(query, callback_data, state, t, app) or query.message is None:
+    if await steps.toggle_step(query, callback_data, state, t, app) is None:
+        return
+    await query.answer()
+    if query.message is None:
         return
     if callback_data.field == "skills":
         await state.set_state(HelperReg.slots)

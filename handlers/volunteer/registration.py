@@ -149,7 +149,10 @@ async def grid_picked(
 async def toggled(
     query: CallbackQuery, callback_data: ToggleCb, state: FSMContext, t: Translator, app: AppContext
 ) -> None:
-    if not await steps.toggle_step(query, callback_data, state, t, app) or query.message is None:
+    if await steps.toggle_step(query, callback_data, state, t, app) is None:
+        return
+    await query.answer()
+    if query.message is None:
         return
     if callback_data.field == "skills":
         await state.set_state(VolunteerReg.specialties)

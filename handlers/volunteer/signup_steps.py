@@ -27,20 +27,19 @@ def slots_keyboard(t: Translator, app: AppContext, selected: list[str]) -> kb.In
 
 async def toggle_step(
     query: CallbackQuery, callback_data: ToggleCb, state: FSMContext, t: Translator, app: AppContext
-) -> bool:
+) -> list[str] | None:
     """Skills and free-time slots: multi-select; "done" needs at least one choice.
 
-    True when "done" was pressed with a choice made (the press is answered: the caller asks
-    the next question); False when the press was handled here (a toggle or a refusal)."""
+    The choices when "done" was pressed with one made (the press is not answered yet: the
+    caller answers it and goes on); None when the press was handled here (toggle, refusal)."""
     field = callback_data.field
     data = await state.get_data()
     selected: list[str] = list(data.get(field, []))
     if callback_data.value == "*":
         if not selected:
             await query.answer(t("volunteer.choose_one"), show_alert=True)
-            return False
-        await query.answer()
-        return True
+            return None
+        return selected
     valid = (
         app.settings.categories.ids
         if field == "skills"
@@ -48,14 +47,14 @@ async def toggle_step(
     )
     if callback_data.value not in valid:
         await query.answer(t("errors.stale_button"), show_alert=True)
-        return False
+        return None
     selected = forms.toggle(selected, callback_data.value)
     await state.update_data({field: selected})
     await query.answer()
     markup = (skills_keyboard if field == "skills" else slots_keyboard)(t, app, selected)
     if query.message is not None:
         await query.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
-    return False
+    return None
 
 
 async def confirm_pressed(

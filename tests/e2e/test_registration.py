@@ -219,3 +219,22 @@ async def test_blocked_user_is_marked_and_not_messaged(stage: Stage, admin: Pers
         uid, __import__("bot.services.notices", fromlist=["Notice"]).Notice("volunteer.approved")
     )
     assert len(vol.inbox()) == sent_before
+
+
+async def test_volunteer_edits_skills_from_profile(stage: Stage, admin: Person) -> None:
+    """/me → 改服务技能: the shared multi-select (toggle, "done" needs one) saves the new set."""
+    await admin.say("/start")
+    vol = stage.person(611, "孙磊")
+    await register_volunteer(vol, admin, name="孙磊")
+    await vol.say("/me", expect="孙磊")
+    await vol.press("改服务技能", expect="多选")
+    await vol.press("✅ 家居维修")  # unticked: nothing chosen now
+    fake = stage.fake
+    query_id = await fake.press(vol.user, vol.user.id, None, text="完成")
+    refused = await fake.answered(query_id)
+    assert refused.text == "请至少选择一项。" and refused.show_alert
+    await vol.press("跑腿代办")
+    await vol.press("完成", expect="已保存")
+    async with stage.app.sessions() as session:
+        volunteer = await session.scalar(select(Volunteer))
+        assert volunteer is not None and volunteer.skills == ["errand"]

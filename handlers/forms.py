@@ -7,7 +7,8 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from bot.services.people import grids
+from bot.services.errors import UserError
+from bot.services.people import grids, registration
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb
 
@@ -57,3 +58,12 @@ def toggle(values: list[str], value: str) -> list[str]:
 
 async def store(state: FSMContext, **values: object) -> None:
     await state.update_data(values)
+
+
+async def typed_text(message: Message, t: Translator, max_len: int) -> str | None:
+    """A typed answer, cleaned; None when it is unusable (the user is told why, kindly)."""
+    try:
+        return registration.clean_text(message.text or "", max_len, "errors.text_length")
+    except UserError as err:
+        await message.answer(t(err.key, **err.params))
+        return None

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.context import AppContext
-from bot.services.errors import UserError
 from bot.services.people import profiles, registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
@@ -198,10 +197,8 @@ async def text_edited(
 ) -> None:
     current = await state.get_state()
     max_len = 32 if current == EditProfile.building.state else registration.SPECIALTIES_MAX
-    try:
-        value = registration.clean_text(message.text or "", max_len, "errors.text_length")
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    value = await forms.typed_text(message, t, max_len)
+    if value is None:
         return
     if current == EditProfile.building.state:
         await registration.update_resident(session, actor.user_id, building=value)

@@ -18,6 +18,7 @@ from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ChoiceCb, ToggleCb
 from bot.tg.filters import PrivateChat
+from handlers import forms
 from handlers.volunteer import signup_steps as steps
 from handlers.volunteer.signup_steps import skills_keyboard, slots_keyboard, use_buttons
 
@@ -57,12 +58,8 @@ async def begin(
 
 
 async def name_typed(message: Message, state: FSMContext, t: Translator, app: AppContext) -> None:
-    try:
-        name = registration.clean_text(
-            message.text or "", registration.NAME_MAX, "errors.text_length"
-        )
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    name = await forms.typed_text(message, t, registration.NAME_MAX)
+    if name is None:
         return
     await state.update_data(name=name)
     await state.set_state(HelperReg.skills)

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.context import AppContext
-from bot.services.errors import UserError
 from bot.services.people import registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
@@ -106,10 +105,8 @@ async def text_answer(
 ) -> None:
     current = await state.get_state()
     key, max_len = TEXT_STEPS[current or ""]
-    try:
-        value = registration.clean_text(message.text or "", max_len, "errors.text_length")
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    value = await forms.typed_text(message, t, max_len)
+    if value is None:
         return
     await state.update_data({key: value})
     data = await state.get_data()
@@ -185,12 +182,8 @@ async def specialties_skipped(
 async def specialties_typed(
     message: Message, state: FSMContext, t: Translator, app: AppContext
 ) -> None:
-    try:
-        value = registration.clean_text(
-            message.text or "", registration.SPECIALTIES_MAX, "errors.text_length"
-        )
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    value = await forms.typed_text(message, t, registration.SPECIALTIES_MAX)
+    if value is None:
         return
     await state.update_data(specialties=value)
     await _ask_slots(message, state, t, app)

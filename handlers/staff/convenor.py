@@ -130,10 +130,9 @@ async def summary_typed(
     if (message.text or "").startswith("/"):
         await message.answer(t("points.form_in_progress"))
         return
-    key = once.key_of(message)
-    if await once.replayed(message, session, app, t, key):
+    key = await once.start(message, session, app, t, actor.user_id)
+    if key is None:
         return
-    once.arm(session, key, actor.user_id)
     try:
         view = await batches.forward(app, session, actor.user_id, message.text or "")
     except UserError as err:

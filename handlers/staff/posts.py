@@ -194,10 +194,9 @@ async def duties_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
-    once.arm(session, done_key, actor.user_id)
     answer = await _create(message, state, actor, t, session, app, message.text or "")
     if answer is not None:
         await once.remember(session, done_key, answer)

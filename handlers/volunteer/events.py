@@ -151,10 +151,9 @@ async def _check_in(
     token: str | None = None,
     pin: str | None = None,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
-    once.arm(session, done_key, actor.user_id)
     try:
         done = await checkin.check_in(app, session, actor.user_id, token=token, pin=pin)
     except UserError as err:

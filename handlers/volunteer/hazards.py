@@ -178,10 +178,9 @@ async def note_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
-    once.arm(session, done_key, actor.user_id)
     note = message.text or ""
     note = "" if note.strip() == t("common.skip") else note  # the keyboard's Skip
     answer = await _file(message, state, actor, t, session, app, note=note)

@@ -161,10 +161,9 @@ async def _check_in(
     **how: object,
 ) -> bool:
     """Check in (keyed on the message: a replayed update checks in once); True when done."""
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return True
-    once.arm(session, done_key, actor.user_id)
     try:
         done = await attendance.check_in(app, session, actor.user_id, **how)  # type: ignore[arg-type]
     except UserError as err:

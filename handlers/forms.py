@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,16 @@ async def picked_grid(
     return grid
 
 
+async def grid_pressed(
+    query: CallbackQuery, callback_data: GridCb, t: Translator, session: AsyncSession
+) -> grids.GridView | None:
+    """A press on the grid picker: a page turn is shown here (None); a pick gives its grid."""
+    if callback_data.action == "page":
+        await grid_page(query, callback_data, t, session)
+        return None
+    return await picked_grid(query, callback_data, session, t)
+
+
 def toggle(values: list[str], value: str) -> list[str]:
     return [v for v in values if v != value] if value in values else [*values, value]
 
@@ -67,3 +78,19 @@ async def typed_text(message: Message, t: Translator, max_len: int) -> str | Non
     except UserError as err:
         await message.answer(t(err.key, **err.params))
         return None
+
+
+async def step_message(
+    query: CallbackQuery, state: FSMContext, t: Translator, wanted: State | None
+) -> Message | None:
+    """The form's message when this press belongs to the step the form is at (``wanted``);
+    otherwise the press is refused as a stale button (None)."""
+    message = query.message
+    if (
+        wanted is None
+        or not isinstance(message, Message)
+        or await state.get_state() != wanted.state
+    ):
+        await query.answer(t("errors.stale_button"), show_alert=True)
+        return None
+    return message

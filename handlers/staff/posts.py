@@ -167,10 +167,7 @@ async def grid_pick(
     t: Translator,
     session: AsyncSession,
 ) -> None:
-    if callback_data.action == "page":
-        await forms.grid_page(query, callback_data, t, session)
-        return
-    grid = await forms.picked_grid(query, callback_data, session, t)
+    grid = await forms.grid_pressed(query, callback_data, t, session)
     if grid is not None and isinstance(query.message, Message):
         await _ask_duties(query.message, state, t, grid.id)
 
@@ -245,14 +242,8 @@ async def form_choice(
     app: AppContext,
 ) -> None:
     expected = {"kind": NewPost.kind, "grid": NewPost.grid, "go": NewPost.duties}
-    wanted = expected.get(callback_data.field)
-    message = query.message
-    if (
-        wanted is None
-        or not isinstance(message, Message)
-        or await state.get_state() != wanted.state
-    ):
-        await query.answer(t("errors.stale_button"), show_alert=True)
+    message = await forms.step_message(query, state, t, expected.get(callback_data.field))
+    if message is None:
         return
     field, value = callback_data.field, callback_data.value
     if field == "kind" and value not in posts.KINDS:

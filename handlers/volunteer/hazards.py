@@ -20,6 +20,7 @@ from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import HazardFormCb
 from bot.tg.filters import PrivateChat
+from handlers import forms
 from handlers.volunteer.patrols import HasLocation, TypedText, location_keyboard
 
 
@@ -106,14 +107,8 @@ async def form_choice(
 ) -> None:
     expected = {"kind": HazardForm.kind, "photo": HazardForm.photo}
     field, value = callback_data.field, callback_data.value
-    message = query.message
-    wanted = expected.get(field)
-    if (
-        wanted is None
-        or not isinstance(message, Message)
-        or await state.get_state() != wanted.state
-    ):
-        await query.answer(t("errors.stale_button"), show_alert=True)
+    message = await forms.step_message(query, state, t, expected.get(field))
+    if message is None:
         return
     if field == "kind" and value not in app.settings.patrols.hazard_kinds:
         await query.answer(t("errors.stale_button"), show_alert=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.errors import UserError
 from bot.services.people import grids, registration
+from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb
 
@@ -94,3 +95,13 @@ async def step_message(
         await query.answer(t("errors.stale_button"), show_alert=True)
         return None
     return message
+
+
+async def own_phone(message: Message, actor: Actor, t: Translator) -> str | None:
+    """The phone of a shared contact, when it is the person's own; else they are told (None)."""
+    contact = message.contact
+    assert contact is not None
+    if contact.user_id != actor.telegram_id:
+        await message.answer(t("resident.phone_not_own"))
+        return None
+    return registration.clean_phone(contact.phone_number)

@@ -164,12 +164,9 @@ async def phone_contact(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    contact = message.contact
-    assert contact is not None
-    if contact.user_id != actor.telegram_id:
-        await message.answer(t("resident.phone_not_own"))
+    phone = await forms.own_phone(message, actor, t)
+    if phone is None:
         return
-    phone = registration.clean_phone(contact.phone_number)
     await finish(message, state, actor, t, session, app, phone, shared=True)
 
 

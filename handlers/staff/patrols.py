@@ -29,10 +29,10 @@ from bot.tg import patrol_cards as cards
 from bot.tg.callbacks import GridCb
 from bot.tg.callbacks_patrols import HazardCb, PatrolFormCb, PatrolStaffCb
 from bot.tg.event_cards import when_text
-from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.filters import HasRole, PrivateChat, TypedText
 from bot.tg.render import render
 from handlers import forms
-from handlers.volunteer.patrols import HasLocation, TypedText
+from handlers.volunteer.patrols import HasLocation
 
 
 class NewPatrol(StatesGroup):

@@ -21,9 +21,8 @@ from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks import GridCb
 from bot.tg.callbacks_patrols import PostFormCb, PostStaffCb
-from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.filters import HasRole, PrivateChat, TypedText
 from handlers import forms
-from handlers.volunteer.patrols import TypedText
 
 
 class NewPost(StatesGroup):

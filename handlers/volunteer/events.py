@@ -21,7 +21,7 @@ from bot.tg import event_cards as cards
 from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg.callbacks_events import EventCb
-from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.filters import HasRole, PrivateChat, TypedText
 
 
 class PinArgument(Filter):
@@ -33,11 +33,6 @@ class PinArgument(Filter):
     async def __call__(self, message: Message) -> bool:
         parts = (message.text or "").split(maxsplit=1)
         return checkin.is_pin(parts[1].strip() if len(parts) > 1 else "") == self.pin
-
-
-class TypedText(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and not (message.text or "").startswith("/")
 
 
 class CheckinCode(StatesGroup):

@@ -19,9 +19,9 @@ from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import HazardFormCb
-from bot.tg.filters import PrivateChat
+from bot.tg.filters import PrivateChat, TypedText
 from handlers import forms
-from handlers.volunteer.patrols import HasLocation, TypedText, location_keyboard
+from handlers.volunteer.patrols import HasLocation, location_keyboard
 
 
 class HasPhoto(Filter):

@@ -27,17 +27,12 @@ from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import PatrolCb
 from bot.tg.event_cards import when_text
-from bot.tg.filters import PrivateChat
+from bot.tg.filters import PrivateChat, TypedText
 
 
 class HasLocation(Filter):
     async def __call__(self, message: Message) -> bool:
         return message.location is not None
-
-
-class TypedText(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and not (message.text or "").startswith("/")
 
 
 class PatrolCheckin(StatesGroup):

@@ -19,8 +19,7 @@ from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import PostCb
-from bot.tg.filters import PrivateChat
-from handlers.volunteer.patrols import TypedText
+from bot.tg.filters import PrivateChat, TypedText
 
 
 class PostReport(StatesGroup):

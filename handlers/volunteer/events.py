@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
@@ -205,9 +203,9 @@ async def code_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    text = "".join(unicodedata.normalize("NFKC", message.text or "").split())
-    if not checkin.is_pin(text):
+    pin = checkin.typed_pin(message.text or "")
+    if pin is None:
         await message.answer(t("events.checkin.code_format"))
         return
     await state.clear()
-    await _check_in(message, actor, t, session, app, pin=text)
+    await _check_in(message, actor, t, session, app, pin=pin)

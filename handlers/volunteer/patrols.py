@@ -7,8 +7,6 @@ only through a shift's card buttons.
 
 from __future__ import annotations
 
-import unicodedata
-
 from aiogram import Router
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
@@ -19,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.outreach.checkin import is_pin
+from bot.services.outreach.checkin import typed_pin
 from bot.services.patrols import attendance, shifts
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
@@ -207,12 +205,12 @@ async def code_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    text = "".join(unicodedata.normalize("NFKC", message.text or "").split())
-    if not is_pin(text):
+    pin = typed_pin(message.text or "")
+    if pin is None:
         await message.answer(t("patrols.code_format"))
         return
     await state.clear()
-    await _check_in(message, actor, t, session, app, pin=text)
+    await _check_in(message, actor, t, session, app, pin=pin)
 
 
 async def start_patrol_checkin(

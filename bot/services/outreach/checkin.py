@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -89,6 +90,12 @@ def outside_window(app: AppContext, event: Event) -> UserError:
 
 def is_pin(text: str) -> bool:
     return len(text) == PIN_DIGITS and text.isascii() and text.isdigit()
+
+
+def typed_pin(text: str) -> str | None:
+    """A pin as a person types it (full-width digits, spaces between them); None if not one."""
+    pin = "".join(unicodedata.normalize("NFKC", text).split())
+    return pin if is_pin(pin) else None
 
 
 # --- staff: codes --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Resident, User, Volunteer
 from bot.demo.stage import Person, Stage
-from tests.e2e.conftest import register_resident, register_volunteer
+from tests.e2e.conftest import register_resident, register_volunteer, resident_until_phone
 
 pytestmark = pytest.mark.e2e
 
@@ -243,11 +243,7 @@ async def test_volunteer_edits_skills_from_profile(stage: Stage, admin: Person) 
 async def test_someone_elses_contact_is_refused_and_registration_waits(stage: Stage) -> None:
     """Only the person's own phone (the share button) is taken; another contact changes nothing."""
     ann = stage.person(621, "周阿姨")
-    await ann.say("/start", expect="身份")
-    await ann.press("我是居民", expect="网格")
-    await ann.press("第二网格", expect="楼栋")
-    await ann.say("8栋1单元", expect="隐私")
-    await ann.press("同意", expect="电话")
+    await resident_until_phone(ann)
     mark = stage.fake.mark()
     await stage.fake.send_contact(ann.user, "+86 139 0000 1111", own=False)
     await stage.fake.expect(ann.id, "请分享您自己的电话", after=mark, timeout=10)

@@ -19,6 +19,7 @@ from bot.tg import convenor_cards as cards
 from bot.tg import once
 from bot.tg.callbacks_lists import BatchCb, ConveneCb
 from bot.tg.filters import PrivateChat
+from handlers.staff.replies import command_in_form
 
 BATCHES_SHOWN = 5
 
@@ -127,8 +128,7 @@ async def summary_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    if (message.text or "").startswith("/"):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     key = await once.start(message, session, app, t, actor.user_id)
     if key is None:
@@ -189,8 +189,7 @@ async def reason_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    if (message.text or "").startswith("/"):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     data = await state.get_data()
     batch_id, item = int(data["batch_id"]), int(data.get("item", 0))

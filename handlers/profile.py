@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.context import AppContext
-from bot.services.errors import UserError
 from bot.services.people import profiles, registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import GridCb, MeCb, ToggleCb
 from bot.tg.filters import PrivateChat
 from handlers import forms
-from handlers.volunteer.registration import MAX_TASK_CHOICES, skills_keyboard, slots_keyboard
+from handlers.volunteer.registration import MAX_TASK_CHOICES
+from handlers.volunteer.signup_steps import skills_keyboard, slots_keyboard, toggle_step
 
 
 class EditProfile(StatesGroup):
@@ -197,10 +197,8 @@ async def text_edited(
 ) -> None:
     current = await state.get_state()
     max_len = 32 if current == EditProfile.building.state else registration.SPECIALTIES_MAX
-    try:
-        value = registration.clean_text(message.text or "", max_len, "errors.text_length")
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    value = await forms.typed_text(message, t, max_len)
+    if value is None:
         return
     if current == EditProfile.building.state:
         await registration.update_resident(session, actor.user_id, building=value)
@@ -219,32 +217,13 @@ async def toggled(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    field = callback_data.field
-    data = await state.get_data()
-    selected: list[str] = list(data.get(field, []))
-    if callback_data.value == "*":
-        if not selected:
-            await query.answer(t("volunteer.choose_one"), show_alert=True)
-            return
-        column = "skills" if field == "skills" else "availability"
-        await registration.update_volunteer(session, actor.user_id, **{column: selected})
-        await state.clear()
-        await query.answer(t("me.saved"))
-        if query.message is not None:
-            await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
-            await query.message.answer(t("me.saved"))
+    selected = await toggle_step(query, callback_data, state, t, app)
+    if selected is None:
         return
-    valid = (
-        app.settings.categories.ids
-        if field == "skills"
-        else [s.id for s in app.settings.volunteers.slots]
-    )
-    if callback_data.value not in valid:
-        await query.answer(t("errors.stale_button"), show_alert=True)
-        return
-    selected = forms.toggle(selected, callback_data.value)
-    await state.update_data({field: selected})
-    await query.answer()
-    markup = (skills_keyboard if field == "skills" else slots_keyboard)(t, app, selected)
+    column = "skills" if callback_data.field == "skills" else "availability"
+    await registration.update_volunteer(session, actor.user_id, **{column: selected})
+    await state.clear()
+    await query.answer(t("me.saved"))
     if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
+        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        await query.message.answer(t("me.saved"))

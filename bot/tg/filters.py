@@ -28,3 +28,10 @@ class GroupChat(Filter):
     async def __call__(self, event: Message | CallbackQuery, **_: Any) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
         return message is not None and message.chat.type in ("group", "supergroup")
+
+
+class TypedText(Filter):
+    """A typed answer inside a form: text that is not a command."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text) and not (message.text or "").startswith("/")

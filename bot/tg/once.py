@@ -102,6 +102,22 @@ async def remember(session: AsyncSession, key: str, answer: str) -> None:
     await idem.remember(session, key, answer)
 
 
+async def start(
+    event: CallbackQuery | Message,
+    session: AsyncSession,
+    app: AppContext,
+    t: Translator,
+    user_id: int,
+) -> str | None:
+    """Arm the key of this message (or press); None when it was already done (the first
+    answer is given again). The caller does the action and remembers its answer."""
+    key = key_of(event)
+    if await replayed(event, session, app, t, key):
+        return None
+    arm(session, key, user_id)
+    return key
+
+
 class ReplayMiddleware(BaseMiddleware):
     """A press whose action was already done gets the first answer before any handler runs.
 

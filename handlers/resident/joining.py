@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.forres import joining
-from bot.services.people import registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ChoiceCb
 from bot.tg.filters import PrivateChat
+from handlers import forms
 
 FIELD = "join"
 
@@ -139,13 +139,10 @@ async def contact_shared(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    contact = message.contact
-    assert contact is not None
-    if contact.user_id != actor.telegram_id:
-        await message.answer(t("resident.phone_not_own"))
+    phone = await forms.own_phone(message, actor, t)
+    if phone is None:
         return
     data = await state.get_data()
-    phone = registration.clean_phone(contact.phone_number)
     await _join(message, state, actor, t, session, app, int(data["record"]), phone)
 
 

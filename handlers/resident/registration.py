@@ -135,10 +135,8 @@ async def building_skipped(query: CallbackQuery, state: FSMContext, t: Translato
 
 
 async def building_typed(message: Message, state: FSMContext, t: Translator) -> None:
-    try:
-        building = registration.clean_text(message.text or "", BUILDING_MAX, "errors.text_length")
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    building = await forms.typed_text(message, t, BUILDING_MAX)
+    if building is None:
         return
     await state.update_data(building=building)
     await _ask_consent(message, state, t)
@@ -166,12 +164,9 @@ async def phone_contact(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    contact = message.contact
-    assert contact is not None
-    if contact.user_id != actor.telegram_id:
-        await message.answer(t("resident.phone_not_own"))
+    phone = await forms.own_phone(message, actor, t)
+    if phone is None:
         return
-    phone = registration.clean_phone(contact.phone_number)
     await finish(message, state, actor, t, session, app, phone, shared=True)
 
 

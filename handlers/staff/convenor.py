@@ -19,6 +19,7 @@ from bot.tg import convenor_cards as cards
 from bot.tg import once
 from bot.tg.callbacks_lists import BatchCb, ConveneCb
 from bot.tg.filters import PrivateChat
+from handlers.staff.replies import command_in_form
 
 BATCHES_SHOWN = 5
 
@@ -127,13 +128,11 @@ async def summary_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    if (message.text or "").startswith("/"):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
-    key = once.key_of(message)
-    if await once.replayed(message, session, app, t, key):
+    key = await once.start(message, session, app, t, actor.user_id)
+    if key is None:
         return
-    once.arm(session, key, actor.user_id)
     try:
         view = await batches.forward(app, session, actor.user_id, message.text or "")
     except UserError as err:
@@ -190,8 +189,7 @@ async def reason_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    if (message.text or "").startswith("/"):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     data = await state.get_data()
     batch_id, item = int(data["batch_id"]), int(data.get("item", 0))

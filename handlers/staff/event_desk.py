@@ -182,17 +182,7 @@ async def _staff_action(
     elif action == "cf":
         sheet = await checkin.attendance(session, event_id)
         await query.answer()
-        options = kb.rows(
-            [
-                kb.button(
-                    t("events.staff.confirm_yes"),
-                    EventStaffCb(action="cfy", event_id=event_id).pack(),
-                ),
-                kb.button(
-                    t("events.staff.not_yet"), EventStaffCb(action="att", event_id=event_id).pack()
-                ),
-            ]
-        )
+        options = _yes_or_not_yet(t, event_id, "events.staff.confirm_yes", "cfy", "att")
         await message.answer(
             t("events.staff.confirm_ask", present=sheet.present, points=sheet.event.points),
             reply_markup=options,
@@ -223,17 +213,7 @@ async def _staff_action(
         await message.answer(rating_cards.results_text(t, summary))
     elif action == "off":
         await query.answer()
-        options = kb.rows(
-            [
-                kb.button(
-                    t("events.staff.call_off_yes"),
-                    EventStaffCb(action="offy", event_id=event_id).pack(),
-                ),
-                kb.button(
-                    t("events.staff.not_yet"), EventStaffCb(action="card", event_id=event_id).pack()
-                ),
-            ]
-        )
+        options = _yes_or_not_yet(t, event_id, "events.staff.call_off_yes", "offy", "card")
         await message.answer(t("events.staff.call_off_ask"), reply_markup=options)
     elif action == "offy":
         event = await events.cancel_event(app, session, actor.user_id, event_id)
@@ -241,3 +221,12 @@ async def _staff_action(
         await message.edit_text(t("events.staff.called_off", id=event.id, title=event.title))
     else:
         await query.answer(t("errors.stale_button"), show_alert=True)
+
+
+def _yes_or_not_yet(
+    t: Translator, event_id: int, yes_label: str, yes: str, back: str
+) -> kb.InlineKeyboardMarkup:
+    """The two buttons under a "really?" question: do it, or not yet (back to ``back``)."""
+    do_it = EventStaffCb(action=yes, event_id=event_id).pack()
+    not_yet = EventStaffCb(action=back, event_id=event_id).pack()
+    return kb.rows([kb.button(t(yes_label), do_it), kb.button(t("events.staff.not_yet"), not_yet)])

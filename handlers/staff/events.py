@@ -261,10 +261,7 @@ async def grid_page(
     app: AppContext,
     actor: Actor,
 ) -> None:
-    if callback_data.action == "page":
-        await forms.grid_page(query, callback_data, t, session)
-        return
-    grid = await forms.picked_grid(query, callback_data, session, t)
+    grid = await forms.grid_pressed(query, callback_data, t, session)
     if grid is None or query.message is None:
         return
     segment = events.Segment("grid", grid_id=grid.id)

@@ -48,17 +48,6 @@ def _id(text: str, usage: str) -> int:
     return int(value)
 
 
-async def _once(
-    message: Message, session: AsyncSession, app: AppContext, t: Translator, actor: Actor
-) -> str | None:
-    """Arm the message's key; None when it was already handled (the first answer is given)."""
-    key = once.key_of(message)
-    if await once.replayed(message, session, app, t, key):
-        return None
-    once.arm(session, key, actor.user_id)
-    return key
-
-
 # --- resources ----------------------------------------------------------------------------
 
 
@@ -107,7 +96,7 @@ async def add_resource(
         await message.answer(t("resources.usage"))
         return
     form = resources.parse_line(app, command.args or "")
-    key = await _once(message, session, app, t, actor)
+    key = await once.start(message, session, app, t, actor.user_id)
     if key is None:
         return
     view = await resources.add(app, session, actor.user_id, form)
@@ -200,7 +189,7 @@ async def new_project(
         await message.answer(t("projects.usage"))
         return
     title, owner, goal = projects.parse_project(command.args or "")
-    key = await _once(message, session, app, t, actor)
+    key = await once.start(message, session, app, t, actor.user_id)
     if key is None:
         return
     view = await projects.create(app, session, actor.user_id, title, owner, goal)
@@ -220,7 +209,7 @@ async def milestone_command(
     head, _, line = (command.args or "").strip().partition(" ")
     project_id = _id(head, "projects.milestone_usage")
     title, due = projects.parse_milestone(app, line)
-    key = await _once(message, session, app, t, actor)
+    key = await once.start(message, session, app, t, actor.user_id)
     if key is None:
         return
     view = await projects.add_milestone(app, session, actor.user_id, project_id, title, due)

@@ -29,10 +29,10 @@ from bot.tg import patrol_cards as cards
 from bot.tg.callbacks import GridCb
 from bot.tg.callbacks_patrols import HazardCb, PatrolFormCb, PatrolStaffCb
 from bot.tg.event_cards import when_text
-from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.filters import HasRole, PrivateChat, TypedText
 from bot.tg.render import render
 from handlers import forms
-from handlers.volunteer.patrols import HasLocation, TypedText
+from handlers.volunteer.patrols import HasLocation
 
 
 class NewPatrol(StatesGroup):
@@ -103,10 +103,7 @@ async def grid_pick(
     t: Translator,
     session: AsyncSession,
 ) -> None:
-    if callback_data.action == "page":
-        await forms.grid_page(query, callback_data, t, session)
-        return
-    grid = await forms.picked_grid(query, callback_data, session, t)
+    grid = await forms.grid_pressed(query, callback_data, t, session)
     if grid is not None and isinstance(query.message, Message):
         await _ask_name(query.message, state, t, grid.id)
 
@@ -202,11 +199,8 @@ async def form_choice(
     app: AppContext,
 ) -> None:
     expected = {"pt": NewPatrol.point, "go": NewPatrol.confirm}
-    wanted = expected.get(callback_data.field)
-    message = query.message
-    current = await state.get_state()
-    if wanted is None or not isinstance(message, Message) or current != wanted.state:
-        await query.answer(t("errors.stale_button"), show_alert=True)
+    message = await forms.step_message(query, state, t, expected.get(callback_data.field))
+    if message is None:
         return
     if callback_data.field == "pt":
         await query.answer()

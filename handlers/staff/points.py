@@ -20,7 +20,7 @@ from bot.tg import once
 from bot.tg import points_cards as cards
 from bot.tg.callbacks_points import AdjustCb, DeclarationCb
 from bot.tg.filters import HasRole, PrivateChat
-from handlers.staff.replies import is_command, refuse, replace_card
+from handlers.staff.replies import command_in_form, refuse, replace_card
 
 
 class AdjustForm(StatesGroup):
@@ -63,8 +63,7 @@ async def adjust_begin(message: Message, state: FSMContext, t: Translator) -> No
 async def adjust_who(
     message: Message, state: FSMContext, actor: Actor, t: Translator, session: AsyncSession
 ) -> None:
-    if is_command(message):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     query = message.text or ""
     found = await adjustments.find_volunteers(session, actor.user_id, query)
@@ -230,8 +229,7 @@ async def declaration_reason(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    if is_command(message):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     did = int((await state.get_data())["declaration_id"])
     try:

@@ -21,9 +21,8 @@ from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks import GridCb
 from bot.tg.callbacks_patrols import PostFormCb, PostStaffCb
-from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.filters import HasRole, PrivateChat, TypedText
 from handlers import forms
-from handlers.volunteer.patrols import TypedText
 
 
 class NewPost(StatesGroup):
@@ -167,10 +166,7 @@ async def grid_pick(
     t: Translator,
     session: AsyncSession,
 ) -> None:
-    if callback_data.action == "page":
-        await forms.grid_page(query, callback_data, t, session)
-        return
-    grid = await forms.picked_grid(query, callback_data, session, t)
+    grid = await forms.grid_pressed(query, callback_data, t, session)
     if grid is not None and isinstance(query.message, Message):
         await _ask_duties(query.message, state, t, grid.id)
 
@@ -194,10 +190,9 @@ async def duties_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
-    once.arm(session, done_key, actor.user_id)
     answer = await _create(message, state, actor, t, session, app, message.text or "")
     if answer is not None:
         await once.remember(session, done_key, answer)
@@ -246,14 +241,8 @@ async def form_choice(
     app: AppContext,
 ) -> None:
     expected = {"kind": NewPost.kind, "grid": NewPost.grid, "go": NewPost.duties}
-    wanted = expected.get(callback_data.field)
-    message = query.message
-    if (
-        wanted is None
-        or not isinstance(message, Message)
-        or await state.get_state() != wanted.state
-    ):
-        await query.answer(t("errors.stale_button"), show_alert=True)
+    message = await forms.step_message(query, state, t, expected.get(callback_data.field))
+    if message is None:
         return
     field, value = callback_data.field, callback_data.value
     if field == "kind" and value not in posts.KINDS:

@@ -1,4 +1,4 @@
-"""Reply helpers the staff points and rewards handlers share."""
+"""Reply helpers the staff points, rewards and convenor handlers share."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ async def replace_card(
 
 def is_command(message: Message) -> bool:
     return (message.text or "").startswith("/")
+
+
+async def command_in_form(message: Message, t: Translator) -> bool:
+    """True (and the person told to finish the form first) when a command was typed in it."""
+    if not is_command(message):
+        return False
+    await message.answer(t("points.form_in_progress"))
+    return True
 
 
 async def refuse(message: Message, t: Translator, err: UserError) -> None:

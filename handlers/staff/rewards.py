@@ -21,7 +21,7 @@ from bot.tg import keyboards as kb
 from bot.tg import points_cards as cards
 from bot.tg.callbacks_points import RedemptionCb, RewardAdminCb
 from bot.tg.filters import HasRole, PrivateChat
-from handlers.staff.replies import is_command, refuse, replace_card
+from handlers.staff.replies import command_in_form, refuse, replace_card
 
 
 class RewardNew(StatesGroup):
@@ -148,8 +148,7 @@ async def reward_new_answer(
     app: AppContext,
 ) -> None:
     field, next_state, question = NEW_STEPS[str(await state.get_state())]
-    if is_command(message):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     try:
         value = shop.parse_field(field, message.text or "")
@@ -188,8 +187,7 @@ async def reward_edit_answer(
     app: AppContext,
 ) -> None:
     data = await state.get_data()
-    if is_command(message):
-        await message.answer(t("points.form_in_progress"))
+    if await command_in_form(message, t):
         return
     try:
         value = shop.parse_field(str(data["field"]), message.text or "")

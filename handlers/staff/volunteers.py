@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.context import AppContext
-from bot.services.errors import UserError
 from bot.services.people import grids, registration
 from bot.services.people.actors import ROLE_STAFF, Actor
 from bot.tg.callbacks import VolunteerReviewCb
 from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.render import volunteer_review_card
+from handlers import forms
 
 REASON_MAX = 300
 
@@ -69,10 +69,8 @@ async def reject_reason(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    try:
-        reason = registration.clean_text(message.text or "", REASON_MAX, "errors.text_length")
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    reason = await forms.typed_text(message, t, REASON_MAX)
+    if reason is None:
         return
     data = await state.get_data()
     await state.clear()

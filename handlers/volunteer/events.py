@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
@@ -21,7 +19,7 @@ from bot.tg import event_cards as cards
 from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg.callbacks_events import EventCb
-from bot.tg.filters import HasRole, PrivateChat
+from bot.tg.filters import HasRole, PrivateChat, TypedText
 
 
 class PinArgument(Filter):
@@ -33,11 +31,6 @@ class PinArgument(Filter):
     async def __call__(self, message: Message) -> bool:
         parts = (message.text or "").split(maxsplit=1)
         return checkin.is_pin(parts[1].strip() if len(parts) > 1 else "") == self.pin
-
-
-class TypedText(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and not (message.text or "").startswith("/")
 
 
 class CheckinCode(StatesGroup):
@@ -151,10 +144,9 @@ async def _check_in(
     token: str | None = None,
     pin: str | None = None,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
-    once.arm(session, done_key, actor.user_id)
     try:
         done = await checkin.check_in(app, session, actor.user_id, token=token, pin=pin)
     except UserError as err:
@@ -211,9 +203,9 @@ async def code_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    text = "".join(unicodedata.normalize("NFKC", message.text or "").split())
-    if not checkin.is_pin(text):
+    pin = checkin.typed_pin(message.text or "")
+    if pin is None:
         await message.answer(t("events.checkin.code_format"))
         return
     await state.clear()
-    await _check_in(message, actor, t, session, app, pin=text)
+    await _check_in(message, actor, t, session, app, pin=pin)

@@ -19,8 +19,9 @@ from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import HazardFormCb
-from bot.tg.filters import PrivateChat
-from handlers.volunteer.patrols import HasLocation, TypedText, location_keyboard
+from bot.tg.filters import PrivateChat, TypedText
+from handlers import forms
+from handlers.volunteer.patrols import HasLocation, location_keyboard
 
 
 class HasPhoto(Filter):
@@ -106,14 +107,8 @@ async def form_choice(
 ) -> None:
     expected = {"kind": HazardForm.kind, "photo": HazardForm.photo}
     field, value = callback_data.field, callback_data.value
-    message = query.message
-    wanted = expected.get(field)
-    if (
-        wanted is None
-        or not isinstance(message, Message)
-        or await state.get_state() != wanted.state
-    ):
-        await query.answer(t("errors.stale_button"), show_alert=True)
+    message = await forms.step_message(query, state, t, expected.get(field))
+    if message is None:
         return
     if field == "kind" and value not in app.settings.patrols.hazard_kinds:
         await query.answer(t("errors.stale_button"), show_alert=True)
@@ -178,10 +173,9 @@ async def note_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
-    once.arm(session, done_key, actor.user_id)
     note = message.text or ""
     note = "" if note.strip() == t("common.skip") else note  # the keyboard's Skip
     answer = await _file(message, state, actor, t, session, app, note=note)

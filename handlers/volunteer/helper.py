@@ -17,10 +17,10 @@ from bot.services.people import helpers, registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ChoiceCb, ToggleCb
-from bot.tg.commands import refresh_commands
 from bot.tg.filters import PrivateChat
 from handlers import forms
-from handlers.volunteer.registration import skills_keyboard, slots_keyboard
+from handlers.volunteer import signup_steps as steps
+from handlers.volunteer.signup_steps import skills_keyboard, slots_keyboard, use_buttons
 
 
 class HelperReg(StatesGroup):
@@ -58,12 +58,8 @@ async def begin(
 
 
 async def name_typed(message: Message, state: FSMContext, t: Translator, app: AppContext) -> None:
-    try:
-        name = registration.clean_text(
-            message.text or "", registration.NAME_MAX, "errors.text_length"
-        )
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    name = await forms.typed_text(message, t, registration.NAME_MAX)
+    if name is None:
         return
     await state.update_data(name=name)
     await state.set_state(HelperReg.skills)
@@ -73,44 +69,24 @@ async def name_typed(message: Message, state: FSMContext, t: Translator, app: Ap
 async def toggled(
     query: CallbackQuery, callback_data: ToggleCb, state: FSMContext, t: Translator, app: AppContext
 ) -> None:
-    field = callback_data.field
-    data = await state.get_data()
-    selected: list[str] = list(data.get(field, []))
-    if callback_data.value == "*":
-        if not selected:
-            await query.answer(t("volunteer.choose_one"), show_alert=True)
-            return
-        await query.answer()
-        if query.message is None:
-            return
-        if field == "skills":
-            await state.set_state(HelperReg.slots)
-            await query.message.answer(
-                t("volunteer.slots_ask"), reply_markup=slots_keyboard(t, app, [])
-            )
-        else:
-            await state.set_state(HelperReg.confirm)
-            await query.message.answer(
-                summary(t, app, await state.get_data()),
-                reply_markup=kb.choices(
-                    "hconfirm", [("yes", t("volunteer.submit")), ("no", t("common.cancel"))]
-                ),
-            )
+    if await steps.toggle_step(query, callback_data, state, t, app) is None:
         return
-    valid = (
-        app.settings.categories.ids
-        if field == "skills"
-        else [s.id for s in app.settings.volunteers.slots]
-    )
-    if callback_data.value not in valid:
-        await query.answer(t("errors.stale_button"), show_alert=True)
-        return
-    selected = forms.toggle(selected, callback_data.value)
-    await state.update_data({field: selected})
     await query.answer()
-    markup = (skills_keyboard if field == "skills" else slots_keyboard)(t, app, selected)
-    if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
+    if query.message is None:
+        return
+    if callback_data.field == "skills":
+        await state.set_state(HelperReg.slots)
+        await query.message.answer(
+            t("volunteer.slots_ask"), reply_markup=slots_keyboard(t, app, [])
+        )
+    else:
+        await state.set_state(HelperReg.confirm)
+        await query.message.answer(
+            summary(t, app, await state.get_data()),
+            reply_markup=kb.choices(
+                "hconfirm", [("yes", t("volunteer.submit")), ("no", t("common.cancel"))]
+            ),
+        )
 
 
 def summary(t: Translator, app: AppContext, data: dict[str, object]) -> str:
@@ -132,12 +108,7 @@ async def confirmed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    await query.answer()
-    if query.message is None:
-        return
-    if callback_data.value != "yes":
-        await state.clear()
-        await query.message.answer(t("common.cancelled"))
+    if not await steps.confirm_pressed(query, callback_data, state, t) or query.message is None:
         return
     data = await state.get_data()
     form = helpers.HelperForm(
@@ -152,11 +123,4 @@ async def confirmed(
         await state.clear()
         await query.message.answer(t(err.key, **err.params))
         return
-    await state.clear()
-    await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
-    await query.message.answer(t("helper.submitted"))
-    await refresh_commands(query.bot, app, actor.user_id)
-
-
-async def use_buttons(message: Message, t: Translator) -> None:
-    await message.answer(t("forms.use_buttons"))
+    await steps.submitted(query, state, actor, app, t("helper.submitted"))

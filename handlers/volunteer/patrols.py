@@ -7,8 +7,6 @@ only through a shift's card buttons.
 
 from __future__ import annotations
 
-import unicodedata
-
 from aiogram import Router
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
@@ -19,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services.context import AppContext
 from bot.services.errors import UserError
-from bot.services.outreach.checkin import is_pin
+from bot.services.outreach.checkin import typed_pin
 from bot.services.patrols import attendance, shifts
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
@@ -27,17 +25,12 @@ from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import PatrolCb
 from bot.tg.event_cards import when_text
-from bot.tg.filters import PrivateChat
+from bot.tg.filters import PrivateChat, TypedText
 
 
 class HasLocation(Filter):
     async def __call__(self, message: Message) -> bool:
         return message.location is not None
-
-
-class TypedText(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and not (message.text or "").startswith("/")
 
 
 class PatrolCheckin(StatesGroup):
@@ -161,10 +154,9 @@ async def _check_in(
     **how: object,
 ) -> bool:
     """Check in (keyed on the message: a replayed update checks in once); True when done."""
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return True
-    once.arm(session, done_key, actor.user_id)
     try:
         done = await attendance.check_in(app, session, actor.user_id, **how)  # type: ignore[arg-type]
     except UserError as err:
@@ -213,12 +205,12 @@ async def code_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    text = "".join(unicodedata.normalize("NFKC", message.text or "").split())
-    if not is_pin(text):
+    pin = typed_pin(message.text or "")
+    if pin is None:
         await message.answer(t("patrols.code_format"))
         return
     await state.clear()
-    await _check_in(message, actor, t, session, app, pin=text)
+    await _check_in(message, actor, t, session, app, pin=pin)
 
 
 async def start_patrol_checkin(

@@ -19,8 +19,7 @@ from bot.tg import keyboards as kb
 from bot.tg import once
 from bot.tg import patrol_cards as cards
 from bot.tg.callbacks_patrols import PostCb
-from bot.tg.filters import PrivateChat
-from handlers.volunteer.patrols import TypedText
+from bot.tg.filters import PrivateChat, TypedText
 
 
 class PostReport(StatesGroup):
@@ -140,11 +139,10 @@ async def report_typed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    done_key = once.key_of(message)
-    if await once.replayed(message, session, app, t, done_key):
+    done_key = await once.start(message, session, app, t, actor.user_id)
+    if done_key is None:
         return
     post_id = int((await state.get_data()).get("post_id") or 0)
-    once.arm(session, done_key, actor.user_id)
     try:
         done = await posts.check_in(app, session, actor.user_id, post_id, message.text or "")
     except UserError as err:

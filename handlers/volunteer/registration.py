@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.context import AppContext
-from bot.services.errors import UserError
 from bot.services.people import registration
 from bot.services.people.actors import Actor
 from bot.tg import keyboards as kb
 from bot.tg.callbacks import ChoiceCb, GridCb, RoleCb, ToggleCb
-from bot.tg.commands import refresh_commands
 from bot.tg.filters import PrivateChat
 from handlers import forms
 from handlers.common import redraw_old_welcome
+from handlers.volunteer import signup_steps as steps
+from handlers.volunteer.signup_steps import skills_keyboard, slots_keyboard, use_buttons
 
 MAX_TASK_CHOICES = ("1", "2", "3", "5")
 
@@ -105,10 +105,8 @@ async def text_answer(
 ) -> None:
     current = await state.get_state()
     key, max_len = TEXT_STEPS[current or ""]
-    try:
-        value = registration.clean_text(message.text or "", max_len, "errors.text_length")
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    value = await forms.typed_text(message, t, max_len)
+    if value is None:
         return
     await state.update_data({key: value})
     data = await state.get_data()
@@ -130,16 +128,6 @@ async def text_answer(
         await message.answer(t("volunteer.skills_ask"), reply_markup=skills_keyboard(t, app, []))
 
 
-def skills_keyboard(t: Translator, app: AppContext, selected: list[str]) -> kb.InlineKeyboardMarkup:
-    options = [(c.id, c.name(t.lang)) for c in app.settings.categories.resolved]
-    return kb.toggles(t, "skills", options, selected)
-
-
-def slots_keyboard(t: Translator, app: AppContext, selected: list[str]) -> kb.InlineKeyboardMarkup:
-    options = [(s.id, s.name(t.lang)) for s in app.settings.volunteers.slots]
-    return kb.toggles(t, "slots", options, selected, per_row=3)
-
-
 async def grid_picked(
     query: CallbackQuery,
     callback_data: GridCb,
@@ -158,44 +146,23 @@ async def grid_picked(
 async def toggled(
     query: CallbackQuery, callback_data: ToggleCb, state: FSMContext, t: Translator, app: AppContext
 ) -> None:
-    """Skills and free-time slots: multi-select; "done" needs at least one choice."""
-    field = callback_data.field
-    data = await state.get_data()
-    selected: list[str] = list(data.get(field, []))
-    valid = (
-        app.settings.categories.ids
-        if field == "skills"
-        else [s.id for s in app.settings.volunteers.slots]
-    )
-    if callback_data.value == "*":
-        if not selected:
-            await query.answer(t("volunteer.choose_one"), show_alert=True)
-            return
-        await query.answer()
-        if query.message is None:
-            return
-        if field == "skills":
-            await state.set_state(VolunteerReg.specialties)
-            await query.message.answer(
-                t("volunteer.specialties_ask"),
-                reply_markup=kb.choices("specialties", [("skip", t("common.skip"))]),
-            )
-        else:
-            await state.set_state(VolunteerReg.max_tasks)
-            await query.message.answer(
-                t("volunteer.max_tasks_ask"),
-                reply_markup=kb.choices("max", [(n, n) for n in MAX_TASK_CHOICES], per_row=4),
-            )
+    if await steps.toggle_step(query, callback_data, state, t, app) is None:
         return
-    if callback_data.value not in valid:
-        await query.answer(t("errors.stale_button"), show_alert=True)
-        return
-    selected = forms.toggle(selected, callback_data.value)
-    await state.update_data({field: selected})
     await query.answer()
-    markup = (skills_keyboard if field == "skills" else slots_keyboard)(t, app, selected)
-    if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
+    if query.message is None:
+        return
+    if callback_data.field == "skills":
+        await state.set_state(VolunteerReg.specialties)
+        await query.message.answer(
+            t("volunteer.specialties_ask"),
+            reply_markup=kb.choices("specialties", [("skip", t("common.skip"))]),
+        )
+    else:
+        await state.set_state(VolunteerReg.max_tasks)
+        await query.message.answer(
+            t("volunteer.max_tasks_ask"),
+            reply_markup=kb.choices("max", [(n, n) for n in MAX_TASK_CHOICES], per_row=4),
+        )
 
 
 async def _ask_slots(message: Message, state: FSMContext, t: Translator, app: AppContext) -> None:
@@ -215,12 +182,8 @@ async def specialties_skipped(
 async def specialties_typed(
     message: Message, state: FSMContext, t: Translator, app: AppContext
 ) -> None:
-    try:
-        value = registration.clean_text(
-            message.text or "", registration.SPECIALTIES_MAX, "errors.text_length"
-        )
-    except UserError as err:
-        await message.answer(t(err.key, **err.params))
+    value = await forms.typed_text(message, t, registration.SPECIALTIES_MAX)
+    if value is None:
         return
     await state.update_data(specialties=value)
     await _ask_slots(message, state, t, app)
@@ -271,12 +234,7 @@ async def confirmed(
     session: AsyncSession,
     app: AppContext,
 ) -> None:
-    await query.answer()
-    if query.message is None:
-        return
-    if callback_data.value != "yes":
-        await state.clear()
-        await query.message.answer(t("common.cancelled"))
+    if not await steps.confirm_pressed(query, callback_data, state, t):
         return
     data = await state.get_data()
     form = registration.VolunteerForm(
@@ -299,13 +257,5 @@ async def confirmed(
     status = await registration.register_volunteer(
         app, session, actor.user_id, form, preapproved_by=preapproved_by
     )
-    await state.clear()
-    await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
-    await query.message.answer(
-        t("volunteer.approved_now" if status == "approved" else "volunteer.submitted")
-    )
-    await refresh_commands(query.bot, app, actor.user_id)
-
-
-async def use_buttons(message: Message, t: Translator) -> None:
-    await message.answer(t("forms.use_buttons"))
+    done = t("volunteer.approved_now" if status == "approved" else "volunteer.submitted")
+    await steps.submitted(query, state, actor, app, done)

@@ -23,7 +23,7 @@ from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.shorten import shorten
 from bot.tg.task_cards import stale_task_card, task_card
 from handlers import forms
-from handlers.volunteer.registration import slots_keyboard
+from handlers.volunteer.signup_steps import slots_keyboard
 from matching.timewindow import extract_time
 
 VOLUNTEER_ACTIONS = {

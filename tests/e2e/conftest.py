@@ -26,12 +26,19 @@ def admin(stage: Stage) -> Person:
 async def register_resident(
     person: Person, grid_button: str = "第二网格", building: str = "8栋1单元"
 ) -> None:
+    await resident_until_phone(person, grid_button, building)
+    await person.say("跳过", expect="登记完成")
+
+
+async def resident_until_phone(
+    person: Person, grid_button: str = "第二网格", building: str = "8栋1单元"
+) -> None:
+    """A resident's registration up to the phone question (consent given)."""
     await person.say("/start", expect="身份")
     await person.press("我是居民", expect="网格")
     await person.press(grid_button, expect="楼栋")
     await person.say(building, expect="隐私")
     await person.press("同意", expect="电话")
-    await person.say("跳过", expect="登记完成")
 
 
 async def register_volunteer(

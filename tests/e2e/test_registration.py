@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Resident, User, Volunteer
 from bot.demo.stage import Person, Stage
-from tests.e2e.conftest import register_resident, register_volunteer
+from tests.e2e.conftest import register_resident, register_volunteer, resident_until_phone
 
 pytestmark = pytest.mark.e2e
 
@@ -219,3 +219,34 @@ async def test_blocked_user_is_marked_and_not_messaged(stage: Stage, admin: Pers
         uid, __import__("bot.services.notices", fromlist=["Notice"]).Notice("volunteer.approved")
     )
     assert len(vol.inbox()) == sent_before
+
+
+async def test_volunteer_edits_skills_from_profile(stage: Stage, admin: Person) -> None:
+    """/me → 改服务技能: the shared multi-select (toggle, "done" needs one) saves the new set."""
+    await admin.say("/start")
+    vol = stage.person(611, "孙磊")
+    await register_volunteer(vol, admin, name="孙磊")
+    await vol.say("/me", expect="孙磊")
+    await vol.press("改服务技能", expect="多选")
+    await vol.press("✅ 家居维修")  # unticked: nothing chosen now
+    fake = stage.fake
+    query_id = await fake.press(vol.user, vol.user.id, None, text="完成")
+    refused = await fake.answered(query_id)
+    assert refused.text == "请至少选择一项。" and refused.show_alert
+    await vol.press("跑腿代办")
+    await vol.press("完成", expect="已保存")
+    async with stage.app.sessions() as session:
+        volunteer = await session.scalar(select(Volunteer))
+        assert volunteer is not None and volunteer.skills == ["errand"]
+
+
+async def test_someone_elses_contact_is_refused_and_registration_waits(stage: Stage) -> None:
+    """Only the person's own phone (the share button) is taken; another contact changes nothing."""
+    ann = stage.person(621, "周阿姨")
+    await resident_until_phone(ann)
+    mark = stage.fake.mark()
+    await stage.fake.send_contact(ann.user, "+86 139 0000 1111", own=False)
+    await stage.fake.expect(ann.id, "请分享您自己的电话", after=mark, timeout=10)
+    async with stage.app.sessions() as session:
+        assert (await session.scalars(select(Resident))).all() == []
+    await ann.say("跳过", expect="登记完成")

@@ -239,3 +239,12 @@ async def test_pins_are_not_reused_while_alive(world: World, monkeypatch) -> Non
     monkeypatch.setattr(checkin, "_random_pin", lambda: next(drawn))
     assert (await _code(world, staff, event.id)).pin == "123456"
     assert (await _code(world, staff, event.id)).pin == "654321"
+
+
+def test_a_typed_pin_is_read_as_people_type_it() -> None:
+    """Full-width digits and spaces between them are the same pin; anything else is not one."""
+    assert checkin.typed_pin("１２３ ４５６") == "123456"
+    assert checkin.typed_pin(" 123456\n") == "123456"
+    assert checkin.typed_pin("12345") is None
+    assert checkin.typed_pin("12a456") is None
+    assert checkin.typed_pin("") is None

@@ -59,6 +59,7 @@ async def test_declaration_batch_through_a_convenor(cstage: Stage) -> None:
     assert not [m for m in stage.fake.messages(admin.id) if "新的党员申报" in m.text]
     waiting = await zhou.say("/convene", expect="待汇总的申报 2 条")
     await zhou.press("写汇总意见", message_id=waiting.message_id, expect="汇总意见")
+    await zhou.say("/nosuchcommand", expect="正在填写中")  # a command inside the form: a hint
     mark = stage.fake.mark()
     await zhou.say("已逐条核对，情况属实", expect="已转交社区核实")
     card = await admin.expect("召集人转来一批申报", after=mark)

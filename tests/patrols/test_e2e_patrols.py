@@ -229,3 +229,16 @@ async def test_check_in_by_code_and_a_bare_hazard_escalated_by_staff(
         wish = await session.get(Wish, hazard.wish_id)
     assert hazard.status == "escalated" and hazard.note == "" and hazard.lat is None
     assert wish is not None and wish.status == "escalated" and wish.category == "safety"
+
+
+async def test_a_form_button_of_a_step_already_passed_is_refused_as_stale(stage: Stage) -> None:
+    """/newpost: the kind button pressed again once the form asks for the title changes nothing."""
+    admin = stage.person(ADMIN, "王主任")
+    await admin.say("/start")
+    kinds = await admin.say("/newpost", expect="哪类岗位")
+    await admin.press("楼道长", expect="岗位名称")
+    fake = stage.fake
+    again = await fake.forge_press(admin.user, admin.id, kinds.message_id, "pof:kind:area")
+    refused = await fake.answered(again)
+    assert refused.text == "这个按钮已经失效了，请重新操作。" and refused.show_alert
+    await admin.say("8栋楼道长", expect="哪个网格")  # the form goes on where it was

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db.models import Volunteer
 from bot.db.models.events import Event, EventCheckinCode, EventSignup
@@ -90,6 +92,12 @@ def is_pin(text: str) -> bool:
     return len(text) == PIN_DIGITS and text.isascii() and text.isdigit()
 
 
+def typed_pin(text: str) -> str | None:
+    """A pin as a person types it (full-width digits, spaces between them); None if not one."""
+    pin = "".join(unicodedata.normalize("NFKC", text).split())
+    return pin if is_pin(pin) else None
+
+
 # --- staff: codes --------------------------------------------------------------------------
 
 
@@ -113,18 +121,7 @@ async def issue_code(
     event = await _open_event(app, session, event_id)
     now = app.now()
     minutes = setting(app, "checkin_code_minutes", DEFAULT_CODE_MINUTES)
-    # A pin is never handed out while another code with it is alive or just expired, so
-    # "expired" and "wrong" stay accurate answers.
-    recent = set(
-        (
-            await session.scalars(
-                select(EventCheckinCode.pin).where(
-                    EventCheckinCode.expires_at > now - timedelta(minutes=minutes)
-                )
-            )
-        ).all()
-    )
-    pin = next(p for p in iter(_random_pin, None) if p not in recent)
+    pin = await fresh_pin(session, EventCheckinCode.pin, EventCheckinCode.expires_at, now, minutes)
     code = EventCheckinCode(
         event_id=event_id,
         token=secrets.token_urlsafe(9),
@@ -140,6 +137,21 @@ async def issue_code(
 
 def _random_pin() -> str:
     return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+
+
+async def fresh_pin(
+    session: AsyncSession,
+    pin: InstrumentedAttribute[str],
+    expires_at: InstrumentedAttribute[datetime],
+    now: datetime,
+    minutes: int,
+) -> str:
+    """A new pin for a check-in code table (events', patrols'). A pin is never handed out
+    while another code with it is alive or just expired, so "expired" and "wrong" stay
+    accurate answers."""
+    since = now - timedelta(minutes=minutes)
+    recent = set((await session.scalars(select(pin).where(expires_at > since))).all())
+    return next(p for p in iter(_random_pin, None) if p not in recent)
 
 
 # --- volunteers: check in and out ----------------------------------------------------------

@@ -29,7 +29,7 @@ from bot.services import audit
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice
-from bot.services.outreach.checkin import PIN_DIGITS, is_pin
+from bot.services.outreach.checkin import fresh_pin, is_pin
 from bot.services.patrols import shift_states as st
 from bot.services.patrols.shifts import (
     CLOSE_TIMER,
@@ -112,16 +112,9 @@ async def issue_code(
     if not opens <= now < closes:
         raise _outside(app, shift)
     minutes = app.settings.patrols.checkin_code_minutes
-    recent = set(
-        (
-            await session.scalars(
-                select(PatrolCheckinCode.pin).where(
-                    PatrolCheckinCode.expires_at > now - timedelta(minutes=minutes)
-                )
-            )
-        ).all()
+    pin = await fresh_pin(
+        session, PatrolCheckinCode.pin, PatrolCheckinCode.expires_at, now, minutes
     )
-    pin = next(p for p in iter(_random_pin, None) if p not in recent)
     code = PatrolCheckinCode(
         shift_id=shift_id,
         token=secrets.token_urlsafe(9),
@@ -133,10 +126,6 @@ async def issue_code(
     session.add(code)
     await session.commit()
     return CodeView(await load_view(session, shift_id), code.token, code.pin, code.expires_at)
-
-
-def _random_pin() -> str:
-    return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
 
 
 # --- check in -------------------------------------------------------------------------------

@@ -242,13 +242,9 @@ async def answer(
     app: AppContext, session: AsyncSession, staff_id: int, suggestion_id: int, text: str
 ) -> SuggestionView:
     """已答复: a reply to the resident (the suggestion leaves staff's list)."""
-    reply = clean_text(text, 2, REPLY_MAX, "suggest.reply_length")
-    await begin_write(session)
-    s = await _scoped(session, staff_id, suggestion_id)
-    _move(app, session, s, ANSWERED, staff_id, reply)
-    s.answer = reply
-    audit.record(session, staff_id, "suggestion.answer", "suggestion", s.id)
-    return await _finish(app, session, s, "suggest.answered")
+    return await _move_with_text(
+        app, session, staff_id, suggestion_id, text, ANSWERED, "answer", end_timers=False
+    )
 
 
 @transactional
@@ -283,14 +279,9 @@ async def mark_fixed(
     app: AppContext, session: AsyncSession, staff_id: int, suggestion_id: int, text: str
 ) -> SuggestionView:
     """已整改: what was done, told to the resident, who says whether it satisfied them."""
-    note = clean_text(text, 2, REPLY_MAX, "suggest.reply_length")
-    await begin_write(session)
-    s = await _scoped(session, staff_id, suggestion_id)
-    _move(app, session, s, FIXED, staff_id, note)
-    s.answer = note
-    await cancel_timers(session, key_prefix=_timer_key(s.id))
-    audit.record(session, staff_id, "suggestion.fixed", "suggestion", s.id)
-    return await _finish(app, session, s, "suggest.fixed")
+    return await _move_with_text(
+        app, session, staff_id, suggestion_id, text, FIXED, "fixed", end_timers=True
+    )
 
 
 @transactional
@@ -298,14 +289,33 @@ async def decline(
     app: AppContext, session: AsyncSession, staff_id: int, suggestion_id: int, reason: str
 ) -> SuggestionView:
     """不予采纳, with the reason the resident is told."""
-    why = clean_text(reason, 2, REPLY_MAX, "suggest.reply_length")
+    return await _move_with_text(
+        app, session, staff_id, suggestion_id, reason, DECLINED, "decline", end_timers=True
+    )
+
+
+async def _move_with_text(
+    app: AppContext,
+    session: AsyncSession,
+    staff_id: int,
+    suggestion_id: int,
+    text: str,
+    to: str,
+    action: str,
+    *,
+    end_timers: bool,
+) -> SuggestionView:
+    """A move that tells the resident a text (the reply, what was done, why not): stored as the
+    answer, audited as ``suggestion.<action>``, the resident told ``suggest.<to>``."""
+    said = clean_text(text, 2, REPLY_MAX, "suggest.reply_length")
     await begin_write(session)
     s = await _scoped(session, staff_id, suggestion_id)
-    _move(app, session, s, DECLINED, staff_id, why)
-    s.answer = why
-    await cancel_timers(session, key_prefix=_timer_key(s.id))
-    audit.record(session, staff_id, "suggestion.decline", "suggestion", s.id)
-    return await _finish(app, session, s, "suggest.declined")
+    _move(app, session, s, to, staff_id, said)
+    s.answer = said
+    if end_timers:
+        await cancel_timers(session, key_prefix=_timer_key(s.id))
+    audit.record(session, staff_id, f"suggestion.{action}", "suggestion", s.id)
+    return await _finish(app, session, s, f"suggest.{to}")
 
 
 # --- the fix's due date: reminded before, alerted after (like 吹哨) ----------------------------

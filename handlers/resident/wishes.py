@@ -324,8 +324,11 @@ async def draft_action(
         key = "wish.filed_auto" if wish.status == "approved" else "wish.filed"
         filed = t(key, id=wish.id, category=category_name(app, t, wish.category))
         await once.remember(session, done_key, filed)
-        await query.answer()
-        await message.edit_text(filed)  # type: ignore[union-attr]
+        try:  # the card first, the query last: if the worker dies in between, the query is
+            # still unanswered and the redelivered press hears the stored words as a toast
+            await message.edit_text(filed)  # type: ignore[union-attr]
+        finally:
+            await query.answer()
     elif action == "chcat":
         await message.edit_reply_markup(reply_markup=category_choices(t, app, draft, all_=False))  # type: ignore[union-attr]
     elif action == "allcat":

@@ -320,3 +320,23 @@ async def test_check_in_code_replayed_checks_in_once(
     async with stage.app.sessions() as session:
         signup = (await session.scalars(select(EventSignup))).one()
     assert signup.checked_in_at is not None
+
+
+async def test_confirm_wish_answers_the_query_only_after_the_card_says_filed(
+    stage: Stage,
+) -> None:
+    """A worker killed between the two (the two-worker kill -9 test lost a resident this way)
+    must leave the query unanswered, so the redelivered press is answered from the stored
+    words; answered first, the redelivery's toast was refused and the resident heard nothing."""
+    ann = stage.person(101, "张阿姨")
+    await resident(stage, ann)
+    await ann.say("厨房水管漏水了，周六上午有人能来修吗", expect="核对")
+    mark = stage.fake.mark()
+    await ann.press("没问题", expect="已登记为心愿")
+    await stage.fake.settle(timeout=10)
+    events = [e for e in stage.fake.events[mark:] if e.chat is not None and e.chat.id == ann.id]
+    kinds = [e.kind for e in events]
+    filed = next(i for i, e in enumerate(events) if "已登记为心愿" in (e.text or ""))
+    assert kinds[filed] == "bot_edit"
+    assert "callback_answer" in kinds[filed + 1 :]
+    assert "callback_answer" not in kinds[:filed]

@@ -35,7 +35,7 @@ def shift_text(app: AppContext, t: Translator, shift: ShiftView) -> str:
     if not shift.has_point:
         description += f"{t('patrols.card_no_point')}\n"
     return t(
-        "patrols.card",
+        "patrols.card" if shift.id else "patrols.card_draft",  # a draft has no number yet
         id=shift.id,
         name=shift.name,
         grid=shift.grid_name,

@@ -51,6 +51,7 @@ async def test_a_patrol_with_check_in_and_a_hazard_that_becomes_a_claimed_wish(
     await admin.expect("巡查时间", after=mark)
     await admin.say("11月21日 19:00-21:00", expect="多少人")
     preview = await admin.say("2", expect="请核对")
+    assert "#0" not in preview.text  # a draft has no number yet (the demo showed "#0")
     assert "2 位志愿者" in preview.text and "夜间巡逻：7-12栋" in preview.text
     await admin.press("发布", expect="已发布巡查班次")
     # The invitation reaches the grid's volunteers; Li joins from it.

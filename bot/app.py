@@ -164,6 +164,7 @@ class BotRunner:
             pool_size=db.pool_size,
             max_overflow=db.max_overflow,
             pool_timeout=db.pool_timeout,
+            inline=db.sqlite_inline,
         )
         sessions = make_session_factory(self.engine)
         app = AppContext(settings=settings, sessions=sessions, notifier=None, clock=self.clock)  # type: ignore[arg-type]

@@ -26,8 +26,8 @@ def make_engine(
     pool_timeout: float = 30.0,
     inline: bool = False,
 ) -> AsyncEngine:
-    """``inline``: SQLite statements run on the event loop's thread (the simulator only; see
-    :mod:`bot.db.inline_sqlite`)."""
+    """``inline``: SQLite statements run on the event loop's thread, waits for a lock off it
+    (:mod:`bot.db.inline_sqlite`); the bot's default (``database.sqlite_inline``)."""
     # hide_parameters: SQL logging (echo, DEBUG) and error messages never show the values,
     # which are people's words, phone numbers and ids.
     pool: dict[str, Any] = {}
@@ -51,7 +51,8 @@ def make_engine(
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # Inline connections never sleep on the loop: a locked statement waits off it instead.
+        cursor.execute(f"PRAGMA busy_timeout={0 if inline else int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

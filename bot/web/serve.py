@@ -22,7 +22,8 @@ async def serve_alone(settings: Settings) -> None:
     from bot.tg.notifier import TelegramNotifier
 
     await check_schema(settings.database.url)
-    engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
+    db = settings.database
+    engine = make_engine(db.url, busy_timeout_ms=db.busy_timeout_ms, inline=db.sqlite_inline)
     app = AppContext(
         settings=settings, sessions=make_session_factory(engine), notifier=RecordingNotifier()
     )

@@ -6,7 +6,7 @@ leaves no transaction open (the handler that runs next may need to write).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Offer, ProxyFiling, Staff, Volunteer, Wish
@@ -29,19 +29,43 @@ async def _done(session: AsyncSession) -> None:
         await session.commit()
 
 
+# Built once: these run on nearly every button press (building a statement costs more than
+# running it on SQLite).
+_WISH = select(Wish.resident_id, Wish.grid_id, Wish.volunteer_id, Wish.status).where(
+    Wish.id == bindparam("wish_id")
+)
+_OFFERED = select(Offer.id).where(
+    Offer.wish_id == bindparam("wish_id"), Offer.volunteer_id == bindparam("user_id")
+)
+_AREA_POST = (
+    select(
+        Wish.grid_id,
+        Wish.group_chat_id,
+        Wish.group_message_id,
+        Wish.status,
+        Wish.volunteer_id,
+        Volunteer.grid_id.label("volunteer_grid"),
+        Volunteer.status.label("volunteer_status"),
+    )
+    .select_from(Wish)
+    .outerjoin(Volunteer, Volunteer.user_id == bindparam("user_id"))
+    .where(Wish.id == bindparam("wish_id"))
+)
+# What the area-post check read of the wish's holder, for the claim that follows in the same
+# update (bot.services.tasks.claims.refuse_if_held): {wish id: (status, volunteer id)}.
+HOLDER_SEEN = "wishbot_holder_seen"
+
+
 async def _wish(session: AsyncSession, wish_id: int) -> tuple[int, int, int | None] | None:
-    row = (
-        await session.execute(
-            select(Wish.resident_id, Wish.grid_id, Wish.volunteer_id).where(Wish.id == wish_id)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1], row[2])
+    row = (await session.execute(_WISH, {"wish_id": wish_id})).first()
+    if row is None:
+        return None
+    session.info.setdefault(HOLDER_SEEN, {})[wish_id] = (row.status, row.volunteer_id)
+    return (row[0], row[1], row[2])
 
 
 async def _offered(session: AsyncSession, wish_id: int, user_id: int) -> bool:
-    found = await session.scalar(
-        select(Offer.id).where(Offer.wish_id == wish_id, Offer.volunteer_id == user_id)
-    )
+    found = await session.scalar(_OFFERED, {"wish_id": wish_id, "user_id": user_id})
     return found is not None
 
 
@@ -52,23 +76,12 @@ async def _area_post(
 
     One query (the wish's post and the presser's volunteer row): fifty presses on a post at
     once each pay one round trip here, not three."""
-    row = (
-        await session.execute(
-            select(
-                Wish.grid_id,
-                Wish.group_chat_id,
-                Wish.group_message_id,
-                Volunteer.grid_id.label("volunteer_grid"),
-                Volunteer.status,
-            )
-            .select_from(Wish)
-            .outerjoin(Volunteer, Volunteer.user_id == user_id)
-            .where(Wish.id == wish_id)
-        )
-    ).first()
+    row = (await session.execute(_AREA_POST, {"wish_id": wish_id, "user_id": user_id})).first()
+    if row is not None:
+        session.info.setdefault(HOLDER_SEEN, {})[wish_id] = (row.status, row.volunteer_id)
     if row is None or row.group_chat_id != chat_id or row.group_message_id != message_id:
         return False
-    return bool(row.status == "approved" and row.volunteer_grid == row.grid_id)
+    return bool(row.volunteer_status == "approved" and row.volunteer_grid == row.grid_id)
 
 
 async def staff_covers_grid(session: AsyncSession, user_id: int, grid_id: int | None) -> bool:

@@ -12,13 +12,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Offer, Volunteer, Wish, WishEvent
 from bot.db.tx import begin_write, transactional
 from bot.scheduler.timers import cancel_timers, schedule
 from bot.services import audit
+from bot.services.authz import HOLDER_SEEN
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice, SentRef
@@ -80,20 +81,26 @@ async def take(app: AppContext, session: AsyncSession, wish_id: int, user_id: in
             _claim_turns.pop(wish_id, None)
 
 
+_HOLDER = select(Wish.status, Wish.volunteer_id).where(Wish.id == bindparam("wish_id"))
+
+
 @transactional
 async def refuse_if_held(session: AsyncSession, wish_id: int, user_id: int) -> None:
-    """A plain read, no write lock: refuses a press on a wish someone already holds."""
-    if session.in_transaction():
-        await session.commit()  # a snapshot from before the last claim would not see it
-    holder = (
-        await session.execute(select(Wish.status, Wish.volunteer_id).where(Wish.id == wish_id))
-    ).first()
-    if holder is None:
-        raise UserError("wish.unknown", id=wish_id)
-    if holder.volunteer_id is not None and holder.status in ACTIVE:
+    """A plain read, no write lock: refuses a press on a wish someone already holds.
+
+    The first call in an update may use what the authorization check just read of the wish
+    (``authz.HOLDER_SEEN``, taken once); later calls read afresh."""
+    seen = session.info.get(HOLDER_SEEN, {}).pop(wish_id, None)
+    if seen is None:
+        if session.in_transaction():
+            await session.commit()  # a snapshot from before the last claim would not see it
+        seen = (await session.execute(_HOLDER, {"wish_id": wish_id})).first()
+        if seen is None:
+            raise UserError("wish.unknown", id=wish_id)
+    status, holder = seen
+    if holder is not None and status in ACTIVE:
         raise UserError(
-            "task.already_yours" if holder.volunteer_id == user_id else "task.already_taken",
-            id=wish_id,
+            "task.already_yours" if holder == user_id else "task.already_taken", id=wish_id
         )
 
 

@@ -35,6 +35,18 @@ async def begin_write(session: AsyncSession) -> None:
     await idem.insert_armed(session)
 
 
+async def end_read(session: AsyncSession) -> None:
+    """End a read transaction so the next read sees what others committed since: SQLite
+    reads from the snapshot its transaction began with. PostgreSQL (READ COMMITTED) sees it
+    at every statement already, and its COMMIT and next BEGIN are two round trips saved."""
+    if not session.in_transaction():
+        return
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        return
+    await session.commit()
+
+
 def transactional(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """A service that raises leaves no transaction open: it is rolled back at once.
 

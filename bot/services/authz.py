@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Offer, ProxyFiling, Staff, Volunteer, Wish
+from bot.db.tx import end_read
 
 # Ownership kinds a policy rule may ask for.
 WISH_RESIDENT = "wish_resident"  # the resident whose wish it is
@@ -25,8 +26,7 @@ OWNERSHIPS = frozenset(
 
 
 async def _done(session: AsyncSession) -> None:
-    if session.in_transaction():
-        await session.commit()
+    await end_read(session)
 
 
 # Built once: these run on nearly every button press (building a statement costs more than

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Offer, Volunteer, Wish, WishEvent
-from bot.db.tx import begin_write, transactional
+from bot.db.tx import begin_write, end_read, transactional
 from bot.scheduler.timers import cancel_timers, schedule
 from bot.services import audit
 from bot.services.authz import HOLDER_SEEN
@@ -92,8 +92,7 @@ async def refuse_if_held(session: AsyncSession, wish_id: int, user_id: int) -> N
     (``authz.HOLDER_SEEN``, taken once); later calls read afresh."""
     seen = session.info.get(HOLDER_SEEN, {}).pop(wish_id, None)
     if seen is None:
-        if session.in_transaction():
-            await session.commit()  # a snapshot from before the last claim would not see it
+        await end_read(session)  # a snapshot from before the last claim would not see it
         seen = (await session.execute(_HOLDER, {"wish_id": wish_id})).first()
         if seen is None:
             raise UserError("wish.unknown", id=wish_id)

@@ -1,0 +1,83 @@
+"""PostgreSQL: a pooled connection is tested before use only after sitting idle.
+
+Before: every checkout was pinged (asyncpg's ping: BEGIN, a query, ROLLBACK), three round
+trips on every update. Now a connection in steady use is not pinged, and one that was cut
+while idle is still replaced before anyone gets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+from bot.db.engine import make_engine
+
+
+async def _terminate(url: str, pid: int) -> None:
+    killer = make_engine(url)
+    try:
+        async with killer.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await killer.dispose()
+
+
+async def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT pg_backend_pid()")))
+
+
+async def test_only_an_idle_connection_is_pinged(postgres_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pings = 0
+    real_ping = AsyncAdapt_asyncpg_connection.ping
+
+    def counted(self) -> None:  # type: ignore[no-untyped-def]
+        nonlocal pings
+        pings += 1
+        real_ping(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counted)
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0, idle_ping_seconds=0.3)
+    try:
+        first = await _backend_pid(engine)
+        for _ in range(5):  # in steady use: the same connection, never pinged
+            assert await _backend_pid(engine) == first
+        assert pings == 0
+        await asyncio.sleep(0.4)  # idle past the threshold: pinged once, then used
+        assert await _backend_pid(engine) == first
+        assert pings == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_cut_while_idle_is_replaced_before_use(postgres_url: str) -> None:
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0, idle_ping_seconds=0.05)
+    try:
+        first = await _backend_pid(engine)
+        await _terminate(postgres_url, first)
+        await asyncio.sleep(0.2)
+        # Idle past the threshold: tested on checkout, found dead, replaced; the query works.
+        second = await _backend_pid(engine)
+        assert second != first
+    finally:
+        await engine.dispose()
+
+
+async def test_without_the_idle_test_a_cut_connection_fails_once(postgres_url: str) -> None:
+    """The check above is what saves the update: with a long threshold the same cut fails."""
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0, idle_ping_seconds=3600)
+    try:
+        first = await _backend_pid(engine)
+        await _terminate(postgres_url, first)
+        await asyncio.sleep(0.2)
+        failed = False
+        try:
+            await _backend_pid(engine)
+        except Exception:
+            failed = True
+        assert failed
+        assert await _backend_pid(engine) != first  # and the pool recovers afterwards
+    finally:
+        await engine.dispose()

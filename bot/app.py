@@ -48,6 +48,7 @@ from bot.tg.limits import OutgoingLimits
 from bot.tg.notifier import TelegramNotifier
 from bot.tg.pump import UpdatePump
 from bot.tg.session import BotSession
+from bot.tg.taken_press import answer_taken
 from bot.tg.throttle import Throttle
 from bot.tg.webhook import (
     ChatOrder,
@@ -204,6 +205,7 @@ class BotRunner:
             locks=locks,
             throttle=throttle,
             metrics=self.metrics,
+            shortcut=answer_taken,  # the other presses on a claimed grid post: "taken"
         )
         if tg.mode == "webhook":
             self.webhook = self._webhook_receiver(locks)

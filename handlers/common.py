@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 
 from aiogram import Router
@@ -135,6 +136,12 @@ async def start_with_code(
     await begin_volunteer(message, state, t, invite_code=code, grid_id=invite.grid_id)
 
 
+@functools.cache
+def _help_more_keys(lang: str, role: str) -> tuple[str, ...]:
+    """The catalog's help_more.<role>.* keys in order (sorted once, not on every /start)."""
+    return tuple(k for k in sorted(catalog(lang)) if k.startswith(f"help_more.{role}."))
+
+
 def help_text(actor: Actor, t: Translator) -> str:
     parts = [t("help.header")]
     if not actor.roles:
@@ -149,12 +156,7 @@ def help_text(actor: Actor, t: Translator) -> str:
         parts.append(t("help.staff"))
     # A feature adds its lines in its own locale file: help_more.<role>.<name> (no edit here).
     roles = sorted(actor.roles & {actors.ROLE_RESIDENT, actors.ROLE_VOLUNTEER, actors.ROLE_STAFF})
-    more = [
-        t(key)
-        for role in roles
-        for key in sorted(catalog(t.lang))
-        if key.startswith(f"help_more.{role}.")
-    ]
+    more = [t(key) for role in roles for key in _help_more_keys(t.lang, role)]
     if more:
         parts.append("\n".join(more))
     parts.append(t("help.footer"))

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Offer, ProxyFiling, Staff, Volunteer, Wish
 from bot.db.tx import end_read
+from bot.services.tasks import holders
+from bot.services.tasks.volunteer_pool import ACTIVE
 
 # Ownership kinds a policy rule may ask for.
 WISH_RESIDENT = "wish_resident"  # the resident whose wish it is
@@ -79,6 +81,10 @@ async def _area_post(
     row = (await session.execute(_AREA_POST, {"wish_id": wish_id, "user_id": user_id})).first()
     if row is not None:
         session.info.setdefault(HOLDER_SEEN, {})[wish_id] = (row.status, row.volunteer_id)
+        if row.volunteer_id is not None and row.status in ACTIVE:  # the next presses: "taken"
+            holders.of(session).held(
+                wish_id, row.volunteer_id, row.grid_id, row.group_chat_id, row.group_message_id
+            )
     if row is None or row.group_chat_id != chat_id or row.group_message_id != message_id:
         return False
     return bool(row.volunteer_status == "approved" and row.volunteer_grid == row.grid_id)

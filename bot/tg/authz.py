@@ -49,7 +49,8 @@ def _where(chat_type: str | None) -> str | None:
     return None
 
 
-def _on_message(query: CallbackQuery) -> bool:
+def on_message(query: CallbackQuery) -> bool:
+    """The pressed data is on one of the message's own buttons (not forged)."""
     message = query.message
     if not isinstance(message, Message) or message.reply_markup is None:
         return False
@@ -93,7 +94,7 @@ async def check_callback(
     where = _where(message.chat.type if message is not None else None)
     if where is None or where not in rule.where:
         return "authz.wrong_chat"
-    if where == "group" and not _on_message(query):
+    if where == "group" and not on_message(query):
         return FORGED
     if not roles_of(actor) & rule.roles:
         return rule.deny

@@ -14,6 +14,7 @@ from bot.tg.authz import install as install_authz
 from bot.tg.log_context import LogContextMiddleware
 from bot.tg.middlewares import ActorMiddleware, SessionMiddleware
 from bot.tg.once import ReplayMiddleware
+from bot.tg.router_index import RouterIndex
 
 
 def build_dispatcher(app: AppContext, storage: BaseStorage) -> Dispatcher:
@@ -26,8 +27,9 @@ def build_dispatcher(app: AppContext, storage: BaseStorage) -> Dispatcher:
     dp.update.outer_middleware(LogContextMiddleware())
     install_authz(dp, app)  # bot/tg/policy.py: who may press and send what, and where
     dp.callback_query.outer_middleware(ReplayMiddleware())
-    for r in routers():
-        dp.include_router(r)
+    # Behind one index: each message and press is offered only to the routers that could
+    # take it (bot/tg/router_index.py); read before the state filters are wrapped below.
+    dp.include_router(RouterIndex(routers()))
     inline_magic_filters(dp)
     return dp
 

@@ -90,6 +90,7 @@ class UpdatePump:
         throttle: Throttle | None = None,
         on_handled: Callable[[Update], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
+        shortcut: Callable[[Update, AsyncSession], Awaitable[bool]] | None = None,
     ) -> None:
         self.dp = dp
         self.bot = bot
@@ -100,6 +101,7 @@ class UpdatePump:
         self.throttle = throttle
         self.on_handled = on_handled
         self.metrics = metrics
+        self.shortcut = shortcut  # answers some updates itself (True) before the dispatcher
         self._slots = asyncio.Semaphore(max_concurrent)
         self._queues: dict[int | str, deque[tuple[Update, bool]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -262,7 +264,10 @@ class UpdatePump:
         try:
             async with self.sessions() as session:
                 with publish(session):
-                    response = await self.dp.feed_update(self.bot, update)
+                    if self.shortcut is not None and await self.shortcut(update, session):
+                        response = None
+                    else:
+                        response = await self.dp.feed_update(self.bot, update)
             if isinstance(response, TelegramMethod):
                 await self.dp.silent_call_request(bot=self.bot, result=response)
         except asyncio.CancelledError:

@@ -21,7 +21,7 @@ from bot.tg.callbacks import ToggleCb
 from bot.tg.callbacks_tasks import TaskCb
 from bot.tg.filters import HasRole, PrivateChat
 from bot.tg.shorten import shorten
-from bot.tg.task_cards import stale_task_card, task_card
+from bot.tg.task_cards import OFFER_OPEN, stale_task_card, task_card
 from handlers import forms
 from handlers.volunteer.signup_steps import slots_keyboard
 from matching.timewindow import extract_time
@@ -101,11 +101,14 @@ async def claim_pressed(
     app: AppContext,
 ) -> None:
     try:  # someone holds it already: answered from one plain read (their claim edits cards)
-        await claims.refuse_if_held(session, callback_data.wish_id, actor.user_id)
+        status = await claims.refuse_if_held(session, callback_data.wish_id, actor.user_id)
     except UserError as err:
         await query.answer(t(err.key, **err.params), show_alert=True)
         return
-    if await _stale_card(query, session, app, t, callback_data.wish_id, actor):
+    # Open to offers and nobody holds it: the card is current, no need to redraw and compare.
+    if status not in OFFER_OPEN and await _stale_card(
+        query, session, app, t, callback_data.wish_id, actor
+    ):
         return
     done_key = once.key_of(query)
     once.arm(session, done_key, actor.user_id)

@@ -23,6 +23,7 @@ from bot.demo.stage import Person, Stage
 from bot.i18n import Translator
 from bot.services.people import actors
 from bot.tg import authz, policy
+from bot.tg.router_index import RouterIndex
 from tests.e2e.seed import resident, volunteer
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,9 @@ async def chosen(
     """The handler the dispatcher would run for the message (after the command check)."""
 
     async def resolve(event: Any, kwargs: dict[str, Any]) -> Any:
-        for router in dp.sub_routers:
+        (index,) = dp.sub_routers  # the routers the index offers this message to, in order
+        assert isinstance(index, RouterIndex)
+        for router in index.candidates("message", event, kwargs.get("raw_state")):
             ok, _ = await router.message._handler.check(event, **kwargs)
             if not ok:
                 continue

@@ -23,7 +23,7 @@ from bot.services.authz import HOLDER_SEEN
 from bot.services.context import AppContext
 from bot.services.errors import UserError
 from bot.services.notices import Notice, SentRef
-from bot.services.tasks import task_refs
+from bot.services.tasks import holders, task_refs
 from bot.services.tasks.offers import refresh_group_post
 from bot.services.tasks.volunteer_pool import ACTIVE
 
@@ -85,7 +85,7 @@ _HOLDER = select(Wish.status, Wish.volunteer_id).where(Wish.id == bindparam("wis
 
 
 @transactional
-async def refuse_if_held(session: AsyncSession, wish_id: int, user_id: int) -> None:
+async def refuse_if_held(session: AsyncSession, wish_id: int, user_id: int) -> str:
     """A plain read, no write lock: refuses a press on a wish someone already holds.
 
     The first call in an update may use what the authorization check just read of the wish
@@ -101,6 +101,7 @@ async def refuse_if_held(session: AsyncSession, wish_id: int, user_id: int) -> N
         raise UserError(
             "task.already_yours" if holder == user_id else "task.already_taken", id=wish_id
         )
+    return str(status)
 
 
 @transactional
@@ -167,6 +168,10 @@ async def _take(app: AppContext, session: AsyncSession, wish_id: int, user_id: i
     await session.commit()
     wish = await session.get(Wish, wish_id, populate_existing=True)
     assert wish is not None
+    # Everyone else still pressing Claim on the grid's post hears "taken" from memory.
+    holders.of(session).held(
+        wish_id, user_id, wish.grid_id, wish.group_chat_id, wish.group_message_id
+    )
     return Claimed(
         wish,
         user_id,

@@ -26,7 +26,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
-from aiogram.fsm.state import State
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 ANY_STATE = "*"
@@ -61,8 +61,12 @@ def _states_of(flt: Any) -> set[str | None] | None:
     if isinstance(flt, StateFilter):
         states: set[str | None] = set()
         for s in flt.states:
+            group = type(s) if isinstance(s, StatesGroup) else s
+            if isinstance(group, type) and issubclass(group, StatesGroup):
+                states.update(member.state for member in group.__all_states__)
+                continue
             name = s.state if isinstance(s, State) else s
-            if name == ANY_STATE:
+            if name == ANY_STATE or not (name is None or isinstance(name, str)):
                 return None
             states.add(name)
         return states

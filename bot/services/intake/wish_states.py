@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import logs
 from bot.db.models import Wish, WishEvent
-from bot.services.tasks import holders
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "submitted": frozenset({"approved", "rejected", "escalated", "merged", "cancelled"}),
@@ -81,7 +80,6 @@ def move(
     )
     wish.status = to_status
     wish.updated_at = at
-    holders.of(session).forget(wish.id)  # a new status: no press is answered from memory
     if to_status in TERMINAL:
         wish.closed_at = at
     session.add(event)

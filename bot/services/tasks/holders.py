@@ -14,9 +14,14 @@ from __future__ import annotations
 import time
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import object_session
+
+from bot.db.models import Wish
 
 TTL_SECONDS = 5.0
 
@@ -74,3 +79,15 @@ def of(bind: AsyncSession | AsyncEngine) -> Holders:
     if found is None:
         found = _by_engine[sync] = Holders()
     return found
+
+
+@event.listens_for(Wish.status, "set")
+def _status_set(wish: Wish, value: Any, old: Any, _initiator: Any) -> None:
+    """A wish given a new status (released, cancelled, done...) is forgotten at once."""
+    session = object_session(wish)
+    if session is None or wish.id is None or value == old:
+        return
+    bind = session.get_bind()
+    memory = _by_engine.get(bind if isinstance(bind, Engine) else bind.engine)
+    if memory is not None:
+        memory.forget(wish.id)

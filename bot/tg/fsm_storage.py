@@ -29,6 +29,7 @@ from bot.db.base import utcnow
 from bot.db.current import reuse_or_open
 from bot.db.models import ConversationState
 from bot.db.tx import begin_write
+from bot.services.people import actors
 
 _KNOWN = "wishbot_fsm_rows"  # session.info: storage key -> (state, data as JSON text)
 _COLUMNS = ConversationState.__table__.c
@@ -52,6 +53,19 @@ def _upsert(insert: Any) -> Any:
 _READ = select(ConversationState.state, ConversationState.data).where(
     ConversationState.key == bindparam("key")
 )
+# The first state read of an update also reads the person behind it (one statement, not two):
+# the update pump names them (read_person_too), the actor middleware finds the row ready.
+_STATE_AND_PERSON = actors.ACTOR_BY_TELEGRAM_ID.add_columns(
+    select(ConversationState.state)
+    .where(ConversationState.key == bindparam("key"))
+    .scalar_subquery()
+    .label("fsm_state"),
+    select(ConversationState.data)
+    .where(ConversationState.key == bindparam("key"))
+    .scalar_subquery()
+    .label("fsm_data"),
+)
+_PERSON = "wishbot_fsm_person"  # session.info: the telegram id to read with the first state
 _UPSERT = {False: _upsert(sqlite_insert), True: _upsert(pg_insert)}  # by "is PostgreSQL"
 
 
@@ -63,6 +77,11 @@ def _as_json(data: Mapping[str, Any]) -> str:
     return json.dumps(dict(data), sort_keys=True, ensure_ascii=False)
 
 
+def read_person_too(session: AsyncSession, telegram_id: int) -> None:
+    """The next state read in this session also reads this person's actor row."""
+    session.info[_PERSON] = telegram_id
+
+
 class SQLStorage(BaseStorage):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -71,6 +90,13 @@ class SQLStorage(BaseStorage):
     async def _known(self, session: AsyncSession, name: str) -> tuple[str | None, str]:
         """The row as stored (state, data as JSON), read at most once per session."""
         known: dict[str, tuple[str | None, str]] = session.info.setdefault(_KNOWN, {})
+        if name not in known and (person := session.info.pop(_PERSON, None)) is not None:
+            both = (
+                await session.execute(_STATE_AND_PERSON, {"telegram_id": person, "key": name})
+            ).first()
+            actors.read_ahead(session, person, both)
+            if both is not None:  # unknown people: their state is read alone below
+                known[name] = (both.fsm_state, _as_json(both.fsm_data or {}))
         if name not in known:
             row = (await session.execute(_READ, {"key": name})).first()
             known[name] = (row.state, _as_json(row.data or {})) if row else (None, "{}")

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.current import publish
 from bot.ops import Metrics
 from bot.tg.chatlock import ChatLocks
+from bot.tg.fsm_storage import read_person_too
 from bot.tg.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -263,6 +264,9 @@ class UpdatePump:
         started, outcome = time.perf_counter(), "ok"
         try:
             async with self.sessions() as session:
+                sender = getattr(update.event, "from_user", None)
+                if sender is not None:
+                    read_person_too(session, sender.id)  # with the conversation state
                 with publish(session):
                     if self.shortcut is not None and await self.shortcut(update, session):
                         response = None

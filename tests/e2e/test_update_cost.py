@@ -74,8 +74,9 @@ async def test_start_of_a_registered_user_reads_the_person_once(
             await stage.fake.settle()
         counts = kinds(seen)
         assert person_reads(seen) == 1, seen  # was 5: user, staff, resident, volunteer, grid
-        assert counts["SELECT"] <= 4, seen
-        assert len(seen) <= 10, seen  # was 13 (and ~20 with the outbox's polling)
+        # The person and the conversation state in one read (was 4 SELECTs, 10 statements).
+        assert counts["SELECT"] == 1 and "fsm_state" in seen[-1], seen
+        assert len(seen) <= 2, seen  # was 13 (and ~20 with the outbox's polling)
         assert counts["UPDATE"] == 0, seen  # nothing about the person changed: no write
 
 
@@ -92,8 +93,9 @@ async def test_wish_to_card_stays_under_its_statement_ceiling(
         counts = kinds(seen)
         assert sum(1 for s in seen if "FROM users" in s) == 1, seen
         assert not any("FROM grids" in s for s in seen), seen  # no profile loaded whole
-        assert counts["SELECT"] <= 4, seen  # was 11; then 8 (state read again per write)
-        assert len(seen) <= 7, seen  # was 17 (32 SELECTs with the outbox's polling); then 14
+        # The person with the state, the resident's limits, their recent wishes (duplicates).
+        assert counts["SELECT"] <= 3, seen  # was 11; then 8 (state read again per write); 4
+        assert len(seen) <= 6, seen  # was 17 (32 SELECTs with the outbox's polling); 14; 7
 
 
 async def test_an_idle_outbox_is_polled_with_reads_only(

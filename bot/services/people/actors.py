@@ -127,7 +127,15 @@ _ACTOR_ROW = (
 )
 
 
-_ACTOR_BY_TELEGRAM_ID = _ACTOR_ROW.where(User.telegram_id == bindparam("telegram_id"))
+ACTOR_BY_TELEGRAM_ID = _ACTOR_ROW.where(User.telegram_id == bindparam("telegram_id"))
+# session.info: (telegram id, the row of ACTOR_BY_TELEGRAM_ID or None) read ahead of
+# touch_actor in the same update (bot.tg.fsm_storage reads it with the conversation state).
+READ_AHEAD = "wishbot_actor_read_ahead"
+
+
+def read_ahead(session: AsyncSession, telegram_id: int, row: Any) -> None:
+    """Hand touch_actor the person's row (None: no such user), read with something else."""
+    session.info[READ_AHEAD] = (telegram_id, row)
 
 
 def _actor_from_row(row: Any) -> Actor:
@@ -169,7 +177,11 @@ async def touch_actor(
     Telegram name alone is stored by :func:`store_rename` once the update is answered, so
     it does not queue for the write lock ahead of the answer.
     """
-    row = (await session.execute(_ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+    ahead = session.info.pop(READ_AHEAD, None)
+    if ahead is not None and ahead[0] == telegram_id and ahead[1] is not None:
+        row = ahead[1]
+    else:
+        row = (await session.execute(ACTOR_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
     if row is not None:
         new_name = display_name[:128] if display_name else row.display_name
         if row.is_blocked or (new_name != row.display_name and not rename_later):

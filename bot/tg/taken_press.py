@@ -1,14 +1,15 @@
-"""A Claim press on a grid post that someone else already holds, answered in one read.
+"""A Claim press on a grid post that someone else already holds, answered from memory.
 
 Fifty volunteers press Claim on one post at once; after the first wins, each of the others
 would go the whole way (conversation state, the person, the policy, the replay check, the
 claim service) to be told "taken". The update pump asks here first: when this process knows
-the post was claimed (:mod:`bot.services.tasks.holders`), one read of the presser decides
-whether the declared rule for that button would let them press it at all (an approved
-volunteer of the wish's grid, on the wish's own post, the button really on it: see
-``("t", "claim")`` in :mod:`bot.tg.policy`) and in which language to answer. If so, they hear
-exactly what the claim service would have said; anyone else (the holder pressing again, a
-stranger, another grid, an unknown post) takes the full path, and its answers.
+the post was claimed (:mod:`bot.services.tasks.holders`), it checks whether the declared rule
+for that button would let the presser press it at all (an approved volunteer of the wish's
+grid, on the wish's own post, the button really on it: see ``("t", "claim")`` in
+:mod:`bot.tg.policy`) and in which language to answer, from the grid's volunteers read once
+for the post (a few seconds' memory, like the holder's). If so, they hear exactly what the
+claim service would have said, with no database work; anyone else (the holder pressing again,
+a stranger, another grid, an unknown post) takes the full path, and its answers.
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ from bot.tg.callbacks_tasks import TaskCb
 log = logging.getLogger(__name__)
 
 _CLAIM = TaskCb.__prefix__ + TaskCb.__separator__ + "claim" + TaskCb.__separator__
-_PRESSER = (
-    select(User.id, User.language, Volunteer.status, Volunteer.grid_id)
-    .select_from(User)
-    .outerjoin(Volunteer, Volunteer.user_id == User.id)
-    .where(User.telegram_id == bindparam("telegram_id"))
+_GRID_VOLUNTEERS = (
+    select(User.telegram_id, User.id, User.language)
+    .join(Volunteer, Volunteer.user_id == User.id)
+    .where(Volunteer.grid_id == bindparam("grid_id"), Volunteer.status == "approved")
 )
 
 
@@ -56,16 +56,22 @@ async def answer_taken(update: Update, session: AsyncSession) -> bool:
     if wish_id is None or message is None or message.chat.type not in ("group", "supergroup"):
         return False
     post = holders.of(session).post(wish_id)
-    if post is None or (message.chat.id, message.message_id) != (post.chat_id, post.message_id):
+    if post is None or (message.chat.id, message.message_id) != post.place:
         return False
     if not on_message(query):
         return False
-    row = (await session.execute(_PRESSER, {"telegram_id": query.from_user.id})).first()
-    if row is None or row.status != "approved" or row.grid_id != post.grid_id:
-        return False
-    if row.id == post.holder_id:
+    if post.pressers is None:  # the first such press reads who may press it, for the rest
+        rows = await session.execute(_GRID_VOLUNTEERS, {"grid_id": post.grid_id})
+        post.pressers = {
+            int(tg): (int(uid), str(lang)) for tg, uid, lang in rows.all() if tg is not None
+        }
+    presser = post.pressers.get(query.from_user.id)
+    if presser is None:
+        return False  # not an approved volunteer of the grid: the policy's own refusal
+    user_id, language = presser
+    if user_id == post.holder_id:
         return False  # the holder's own second press: the first answer is given again
-    t = Translator(row.language)
+    t = Translator(language)
     log.debug("press on wish %s answered from memory: taken", wish_id)
     await query.answer(t("task.already_taken", id=wish_id), show_alert=True)
     return True

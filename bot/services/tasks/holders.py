@@ -26,13 +26,21 @@ from bot.db.models import Wish
 TTL_SECONDS = 5.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HeldPost:
     holder_id: int  # users.id of the volunteer holding the wish
     grid_id: int
     chat_id: int  # the grid group's post of the wish
     message_id: int
     until: float  # time.monotonic() after which the entry is not trusted
+    # The grid's approved volunteers, who may press Claim on its post: telegram id ->
+    # (users.id, language). Read once, by the first press answered from memory.
+    pressers: dict[int, tuple[int, str]] | None = None
+
+    @property
+    def place(self) -> tuple[int, int]:
+        """(chat id, message id) of the post."""
+        return self.chat_id, self.message_id
 
 
 class Holders:
@@ -49,6 +57,10 @@ class Holders:
     ) -> None:
         if chat_id is None or message_id is None:
             return  # no group post: nothing to press there
+        known = self.post(wish_id)
+        seen = (holder_id, grid_id, chat_id, message_id)
+        if known is not None and (known.holder_id, known.grid_id, *known.place) == seen:
+            return  # as remembered: the entry keeps its age (and its pressers)
         until = time.monotonic() + TTL_SECONDS
         self._posts[wish_id] = HeldPost(holder_id, grid_id, chat_id, message_id, until)
         if len(self._posts) > 1000:  # old entries go when many were added

@@ -52,7 +52,7 @@ class DatabaseConfig(_Section):
     # false hands every statement to a worker thread (aiosqlite), at several times the CPU.
     sqlite_inline: bool = True
     # Connections kept open, extra ones opened under load, and seconds to wait for one.
-    pool_size: int = Field(default=10, ge=1)
+    pool_size: int = Field(default=20, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout: float = Field(default=30.0, gt=0)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 WRITE_OPTION = "wishbot_write"
 # PostgreSQL: a connection back from the pool is tested first only if it sat idle this long.
 IDLE_PING_SECONDS = 10.0
+PREPARED_STATEMENTS = 1000
 
 
 def make_engine(
@@ -24,7 +25,7 @@ def make_engine(
     *,
     echo: bool = False,
     busy_timeout_ms: int = 30_000,
-    pool_size: int = 10,
+    pool_size: int = 20,
     max_overflow: int = 10,
     pool_timeout: float = 30.0,
     inline: bool = False,
@@ -38,7 +39,12 @@ def make_engine(
     if ":memory:" not in url and make_url(url).database:
         pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if make_url(url).get_backend_name() != "sqlite":
-        engine = create_async_engine(url, echo=echo, hide_parameters=True, **pool)
+        # Each connection prepares a statement once and keeps it (100 by default: the bot's
+        # few hundred statements pushed each other out and were prepared again and again).
+        prepared = {"prepared_statement_cache_size": PREPARED_STATEMENTS}
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args=prepared, **pool
+        )
         _ping_when_idle(engine, idle_ping_seconds)
         return engine
     engine = create_async_engine(

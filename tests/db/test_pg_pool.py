@@ -1,4 +1,5 @@
-"""PostgreSQL: a pooled connection is tested before use only after sitting idle.
+"""PostgreSQL's pool: a connection is tested before use only after sitting idle, and keeps
+its prepared statements.
 
 Before: every checkout was pinged (asyncpg's ping: BEGIN, a query, ROLLBACK), three round
 trips on every update. Now a connection in steady use is not pinged, and one that was cut
@@ -79,5 +80,18 @@ async def test_without_the_idle_test_a_cut_connection_fails_once(postgres_url: s
             failed = True
         assert failed
         assert await _backend_pid(engine) != first  # and the pool recovers afterwards
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_keeps_the_bots_statements_prepared(postgres_url: str) -> None:
+    """Before: 100 per connection, fewer than the statements the bot runs, so hot ones were
+    pushed out and prepared again (an extra round trip each time)."""
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            cache = raw.dbapi_connection._prepared_statement_cache  # type: ignore[union-attr]
+            assert cache.capacity >= 1000
     finally:
         await engine.dispose()

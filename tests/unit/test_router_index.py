@@ -100,8 +100,8 @@ async def _same(dp: Dispatcher, kind: str, event: Any, state: str | None) -> boo
 async def test_every_button_in_every_state_reaches_the_same_handler(dp: Dispatcher) -> None:
     wrong = []
     for prefix, action in policy.CALLBACKS:
-        # A button's gate does not read the state: every third state is enough.
-        for chat_type, states in (("private", _states(3)), ("supergroup", (None,))):
+        # A button's gate does not read the state: every sixth state is enough.
+        for chat_type, states in (("private", _states(6)), ("supergroup", (None,))):
             press = _press(sample(prefix, action, wish_id=3, suggestion_id=3), chat_type)
             for state in states:
                 if not await _same(dp, "callback_query", press, state):
@@ -113,7 +113,7 @@ async def test_every_command_and_text_in_every_state_reaches_the_same_handler(
     dp: Dispatcher,
 ) -> None:
     texts = [(t, _states()) for t in ("厨房水龙头坏了", "", "/start", "/mywishes")]
-    texts += [(f"/{name}", _states(3)) for name in policy.COMMANDS]  # gated by the "/"
+    texts += [(f"/{name}", _states(6)) for name in policy.COMMANDS]  # gated by the "/"
     wrong = []
     for text, private_states in texts:
         for chat_type, states in (("private", private_states), ("supergroup", (None,))):
